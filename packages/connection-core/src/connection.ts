@@ -1,0 +1,73 @@
+import type {
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from './jsonrpc.ts';
+import type { ConnectionMetrics } from './metrics.ts';
+
+export interface RequestOptions {
+  /** Aborting cancels the request: the transport stops it and tells the server. */
+  signal?: AbortSignal;
+  /** Time limit for the response, in ms. Rejects with TimeoutError. */
+  timeoutMs?: number;
+  /** Restart the time limit whenever a progress notification for this request arrives. */
+  resetTimeoutOnProgress?: boolean;
+  /** With `resetTimeoutOnProgress`: the limit no progress can extend, in ms from the start. */
+  maxTotalTimeoutMs?: number;
+  /**
+   * Receives, in order and before the response, every message the server sends in relation to
+   * this request: progress and logging notifications, server-to-client requests (answer those
+   * with `Connection.respond`). It must not throw; what it throws is ignored.
+   */
+  onMessage?: (message: JsonRpcMessage) => void;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * One MCP session (or, for stateless servers, one logical client) over some transport.
+ *
+ * The same contract serves MCP 2025-11-25 (sessions, `Mcp-Session-Id`) and the stateless era
+ * (no session id; cancellation by closing the request's stream): `sessionId` is then undefined.
+ */
+export interface Connection extends AsyncIterable<JsonRpcMessage>, AsyncDisposable {
+  /** The server-assigned session id, once `initialize` has been answered; else undefined. */
+  readonly sessionId: string | undefined;
+  /** The negotiated protocol version, once `initialize` has been answered; else undefined. */
+  readonly protocolVersion: string | undefined;
+  /** True when concurrent requests share one transport connection (HTTP/2 streams). */
+  readonly isMultiplexed: boolean;
+  /** True once closed, by `close()` or because the transport can no longer be used. */
+  readonly closed: boolean;
+  readonly metrics: ConnectionMetrics;
+
+  /**
+   * Sends a request and resolves with the response carrying its id. A JSON-RPC error response
+   * resolves too; transport failures, timeouts and aborts reject with a McpConnectionError.
+   */
+  request(message: JsonRpcRequest, options?: RequestOptions): Promise<JsonRpcResponse>;
+  /** Sends a notification. Resolves once the server accepted it. */
+  notify(notification: JsonRpcNotification, options?: SendOptions): Promise<void>;
+  /** Answers a server-to-client request (sampling, elicitation, roots, ping). */
+  respond(response: JsonRpcResponse, options?: SendOptions): Promise<void>;
+  /**
+   * The next server-initiated message not tied to a request (notifications, requests on the
+   * server stream). Resolves undefined once the connection is closed and nothing is left.
+   */
+  receive(): Promise<JsonRpcMessage | undefined>;
+  /** Ends the session (where there is one) and releases everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The protocol revisions this project speaks, newest first. */
+export const SUPPORTED_PROTOCOL_VERSIONS = [
+  '2025-11-25',
+  '2025-06-18',
+  '2025-03-26',
+  '2024-11-05',
+] as const;
+
+export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];

@@ -1,0 +1,245 @@
+/**
+ * Every failure a user of these packages can see is one of these classes. Match on `err.code`
+ * (stable across releases) or `instanceof`; the underlying failure, when there is one, is kept
+ * as `cause` and never pasted into the message.
+ */
+
+export const ErrorCode = {
+  HTTP_STATUS: 'MCP_HTTP_STATUS',
+  SESSION_EXPIRED: 'MCP_SESSION_EXPIRED',
+  TIMEOUT: 'MCP_TIMEOUT',
+  ABORTED: 'MCP_ABORTED',
+  INVALID_MESSAGE: 'MCP_INVALID_MESSAGE',
+  UNEXPECTED_CONTENT_TYPE: 'MCP_UNEXPECTED_CONTENT_TYPE',
+  UNKNOWN_RESPONSE_ID: 'MCP_UNKNOWN_RESPONSE_ID',
+  CONNECTION_CLOSED: 'MCP_CONNECTION_CLOSED',
+  QUEUE_FULL: 'MCP_QUEUE_FULL',
+  TRANSPORT: 'MCP_TRANSPORT',
+  RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
+  INVALID_OPTIONS: 'MCP_INVALID_OPTIONS',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface McpErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error these packages throw. */
+export class McpConnectionError extends Error {
+  override name = 'McpConnectionError';
+  readonly code: ErrorCode;
+  /** Whether sending the same message again may succeed without any other change. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, retryable: boolean, options?: McpErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** The bytes of a body kept on an error, at most; enough to read a server's complaint. */
+export const BODY_EXCERPT_LIMIT = 2048;
+
+/** The server answered with a status this transport does not treat as success. */
+export class HttpStatusError extends McpConnectionError {
+  override name = 'HttpStatusError';
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The first BODY_EXCERPT_LIMIT characters of the body, decoded as UTF-8. */
+  readonly bodyExcerpt: string;
+
+  constructor(
+    status: number,
+    headers: Readonly<Record<string, string>>,
+    body: string,
+    options?: McpErrorOptions,
+  ) {
+    super(
+      ErrorCode.HTTP_STATUS,
+      `Server answered HTTP ${status}`,
+      status === 429 || status === 502 || status === 503 || status === 504,
+      options,
+    );
+    this.status = status;
+    this.headers = headers;
+    this.bodyExcerpt = body.length > BODY_EXCERPT_LIMIT ? body.slice(0, BODY_EXCERPT_LIMIT) : body;
+  }
+}
+
+/** The server no longer knows the session (HTTP 404 to a request that carried its id). */
+export class SessionExpiredError extends McpConnectionError {
+  override name = 'SessionExpiredError';
+  readonly sessionId: string;
+
+  constructor(sessionId: string, options?: McpErrorOptions) {
+    super(
+      ErrorCode.SESSION_EXPIRED,
+      `Session ${sessionId} is no longer known to the server; initialize a new one`,
+      false,
+      options,
+    );
+    this.sessionId = sessionId;
+  }
+}
+
+/** No response within the request's time limit. The request was cancelled. */
+export class TimeoutError extends McpConnectionError {
+  override name = 'TimeoutError';
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, what = 'Request', options?: McpErrorOptions) {
+    super(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, true, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class AbortedError extends McpConnectionError {
+  override name = 'AbortedError';
+
+  constructor(options?: McpErrorOptions) {
+    super(ErrorCode.ABORTED, 'Request was aborted', false, options);
+  }
+}
+
+/** The peer broke the protocol. Subclasses say how. */
+export class ProtocolError extends McpConnectionError {
+  override name = 'ProtocolError';
+}
+
+export type InvalidMessageIssue =
+  | 'not-utf8'
+  | 'not-json'
+  | 'not-object'
+  | 'batch'
+  | 'empty-batch'
+  | 'bad-version'
+  | 'bad-id'
+  | 'result-and-error'
+  | 'not-jsonrpc'
+  | 'invalid-field';
+
+/** Bytes that are not one JSON-RPC 2.0 message. `issue` says what is wrong. */
+export class InvalidMessageError extends ProtocolError {
+  override name = 'InvalidMessageError';
+  readonly issue: InvalidMessageIssue;
+  /** The SSE event id the message came in, when it came in one. */
+  readonly eventId: string | undefined;
+
+  constructor(
+    issue: InvalidMessageIssue,
+    detail: string,
+    options?: McpErrorOptions & { eventId?: string | undefined },
+  ) {
+    super(ErrorCode.INVALID_MESSAGE, `Invalid JSON-RPC message: ${detail}`, false, options);
+    this.issue = issue;
+    this.eventId = options?.eventId;
+  }
+}
+
+/** The response's Content-Type is not one the exchange allows. */
+export class UnexpectedContentTypeError extends ProtocolError {
+  override name = 'UnexpectedContentTypeError';
+  readonly contentType: string | undefined;
+
+  constructor(contentType: string | undefined, expected: string, options?: McpErrorOptions) {
+    super(
+      ErrorCode.UNEXPECTED_CONTENT_TYPE,
+      `Unexpected Content-Type ${contentType === undefined ? '(none)' : JSON.stringify(contentType)}; expected ${expected}`,
+      false,
+      options,
+    );
+    this.contentType = contentType;
+  }
+}
+
+/** A response arrived whose id matches no request in flight. */
+export class UnknownResponseIdError extends ProtocolError {
+  override name = 'UnknownResponseIdError';
+  readonly id: string | number | null;
+
+  constructor(id: string | number | null, options?: McpErrorOptions) {
+    super(
+      ErrorCode.UNKNOWN_RESPONSE_ID,
+      `Response id ${JSON.stringify(id)} matches no request in flight`,
+      false,
+      options,
+    );
+    this.id = id;
+  }
+}
+
+/** The connection was closed, by `close()` or by the peer, before the operation finished. */
+export class ConnectionClosedError extends McpConnectionError {
+  override name = 'ConnectionClosedError';
+
+  constructor(message = 'Connection is closed', options?: McpErrorOptions) {
+    super(ErrorCode.CONNECTION_CLOSED, message, false, options);
+  }
+}
+
+/** Too many requests waiting: the bounded queue is full. Back off and retry. */
+export class QueueFullError extends McpConnectionError {
+  override name = 'QueueFullError';
+  readonly limit: number;
+
+  constructor(limit: number, what = 'Request queue', options?: McpErrorOptions) {
+    super(ErrorCode.QUEUE_FULL, `${what} is full (${limit} waiting)`, true, options);
+    this.limit = limit;
+  }
+}
+
+/** The network failed under a request (connect refused, reset, TLS). `cause` is the original. */
+export class TransportError extends McpConnectionError {
+  override name = 'TransportError';
+
+  constructor(message: string, options?: McpErrorOptions) {
+    super(ErrorCode.TRANSPORT, message, true, options);
+  }
+}
+
+/** A stream that kept breaking: reconnection gave up after `attempts` tries. */
+export class ReconnectFailedError extends McpConnectionError {
+  override name = 'ReconnectFailedError';
+  readonly attempts: number;
+
+  constructor(attempts: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.RECONNECT_FAILED,
+      `Stream could not be resumed after ${attempts} attempts`,
+      true,
+      options,
+    );
+    this.attempts = attempts;
+  }
+}
+
+export interface OptionIssue {
+  path: string;
+  message: string;
+}
+
+/** Options that failed validation. `issues` names each bad option by its path. */
+export class InvalidOptionsError extends McpConnectionError {
+  override name = 'InvalidOptionsError';
+  readonly issues: readonly OptionIssue[];
+
+  constructor(what: string, issues: readonly OptionIssue[], options?: McpErrorOptions) {
+    super(
+      ErrorCode.INVALID_OPTIONS,
+      `Invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      false,
+      options,
+    );
+    this.issues = issues;
+  }
+}
+
+/** Whether `err` is one of ours (across package copies, by shape rather than identity). */
+export function isMcpConnectionError(err: unknown): err is McpConnectionError {
+  if (err instanceof McpConnectionError) return true;
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('MCP_');
+}

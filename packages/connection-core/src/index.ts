@@ -1,0 +1,7 @@
+export * from './connection.ts';
+export * from './deadline.ts';
+export * from './errors.ts';
+export * from './jsonrpc.ts';
+export * from './message-queue.ts';
+export * from './metrics.ts';
+export * from './options.ts';
