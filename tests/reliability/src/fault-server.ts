@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A small MCP Streamable HTTP server over h2c whose tools misbehave on demand, for fault tests.
+ * `tools/call` with name `fault` and `arguments.kind` picks the fault; `echo` and `slow` behave.
+ */
+export type FaultKind =
+  | 'reset'
+  | 'stall'
+  | 'malformed-json'
+  | 'malformed-sse'
+  | 'wrong-content-type'
+  | 'huge'
+  | 'endless'
+  | 'http-500';
+
+export interface FaultServer {
+  readonly url: string;
+  readonly port: number;
+  /** TCP connections accepted so far. */
+  readonly connections: number;
+  /** Requests whose stream the client reset or closed before the answer. */
+  readonly cancelledStreams: number;
+  /** `notifications/cancelled` received. */
+  readonly cancelNotifications: number;
+  readonly sessions: ReadonlySet<string>;
+  /** Sends GOAWAY on every open HTTP/2 session. */
+  goaway(): void;
+  /** Destroys every open socket without a GOAWAY. */
+  destroySockets(): void;
+  close(): Promise<void>;
+}
+
+const LATEST = '2025-11-25';
+export const HUGE_BODY_BYTES = 8 * 1024 * 1024;
+
+export async function startFaultServer(port = 0): Promise<FaultServer> {
+  const sessions = new Set<string>();
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  let connections = 0;
+  let cancelledStreams = 0;
+  let cancelNotifications = 0;
+
+  const server = http2.createServer();
+  server.on('session', (s) => {
+    connections++;
+    h2Sessions.add(s);
+    s.on('close', () => h2Sessions.delete(s));
+    s.on('error', () => {});
+  });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    const method = headers[':method'];
+    const sessionId = headers['mcp-session-id'] as string | undefined;
+    if (method === 'DELETE') {
+      if (sessionId) sessions.delete(sessionId);
+      stream.respond({ ':status': 200 });
+      stream.end();
+      return;
+    }
+    if (method === 'GET') {
+      stream.respond({ ':status': 405 });
+      stream.end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      let message: { id?: string | number; method?: string; params?: Record<string, unknown> };
+      try {
+        message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return json(stream, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+      }
+      if (message.method === 'initialize') {
+        const id = randomUUID();
+        sessions.add(id);
+        return json(
+          stream,
+          200,
+          {
+            jsonrpc: '2.0',
+            id: message.id,
+            result: {
+              protocolVersion: LATEST,
+              capabilities: { tools: {} },
+              serverInfo: { name: 'fault-server', version: '1.0.0' },
+            },
+          },
+          { 'mcp-session-id': id },
+        );
+      }
+      if (sessionId === undefined || !sessions.has(sessionId)) {
+        return json(stream, sessionId === undefined ? 400 : 404, {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32000, message: 'Unknown session' },
+        });
+      }
+      if (message.id === undefined || message.method === undefined) {
+        if (message.method === 'notifications/cancelled') cancelNotifications++;
+        stream.respond({ ':status': 202 });
+        stream.end();
+        return;
+      }
+      const reply = (result: unknown) => json(stream, 200, { jsonrpc: '2.0', id: message.id, result });
+      if (message.method === 'tools/list') {
+        return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
+      }
+      const name = message.params?.name;
+      const args = (message.params?.arguments ?? {}) as Record<string, unknown>;
+      if (name === 'echo') return reply({ content: [{ type: 'text', text: String(args.text ?? '') }] });
+      if (name === 'slow') {
+        const timer = setTimeout(() => reply({ content: [{ type: 'text', text: 'done' }] }), Number(args.ms ?? 100));
+        stream.on('close', () => clearTimeout(timer));
+        return;
+      }
+      if (name === 'fault') return fault(stream, args.kind as FaultKind, message.id as string | number);
+      return json(stream, 200, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Unknown tool' } });
+    });
+    stream.on('close', () => {
+      if (!stream.headersSent || !stream.writableEnded) cancelledStreams++;
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actualPort}/mcp`,
+    port: actualPort,
+    get connections() {
+      return connections;
+    },
+    get cancelledStreams() {
+      return cancelledStreams;
+    },
+    get cancelNotifications() {
+      return cancelNotifications;
+    },
+    sessions,
+    goaway() {
+      for (const s of h2Sessions) s.goaway(http2.constants.NGHTTP2_NO_ERROR);
+    },
+    destroySockets() {
+      for (const s of h2Sessions) s.socket.destroy();
+    },
+    close() {
+      for (const s of h2Sessions) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function json(
+  stream: http2.ServerHttp2Stream,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (stream.destroyed) return;
+  stream.respond({ ':status': status, 'content-type': 'application/json', ...headers });
+  stream.end(JSON.stringify(body));
+}
+
+function fault(stream: http2.ServerHttp2Stream, kind: FaultKind, id: string | number): void {
+  switch (kind) {
+    case 'reset':
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    case 'stall':
+      return; // never answers; the client's timeout must end it
+    case 'malformed-json':
+      stream.respond({ ':status': 200, 'content-type': 'application/json' });
+      stream.end('{"jsonrpc":"2.0","id":');
+      return;
+    case 'malformed-sse':
+      stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.end('event: message\ndata: {not json\n\n');
+      return;
+    case 'wrong-content-type':
+      stream.respond({ ':status': 200, 'content-type': 'text/html' });
+      stream.end('<html>hello</html>');
+      return;
+    case 'http-500':
+      stream.respond({ ':status': 500, 'content-type': 'text/plain' });
+      stream.end('internal failure');
+      return;
+    case 'huge': {
+      stream.respond({ ':status': 200, 'content-type': 'application/json' });
+      const text = 'x'.repeat(HUGE_BODY_BYTES);
+      stream.end(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } }));
+      return;
+    }
+    case 'endless': {
+      stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.write(': open\n\n');
+      const timer = setInterval(() => stream.write(': keep-alive\n\n'), 200);
+      stream.on('close', () => clearInterval(timer));
+      return;
+    }
+  }
+}
