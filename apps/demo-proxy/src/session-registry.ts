@@ -57,6 +57,7 @@ export interface SessionRegistryOptions {
 export class SessionRegistry {
   #sessions = new Map<string, { session: ProxySession; idle: NodeJS.Timeout }>();
   #options: SessionRegistryOptions;
+  #pending = 0;
 
   constructor(options: SessionRegistryOptions) {
     this.#options = options;
@@ -67,13 +68,26 @@ export class SessionRegistry {
   }
 
   get full(): boolean {
-    return this.#sessions.size >= this.#options.maxSessions;
+    return this.#sessions.size + this.#pending >= this.#options.maxSessions;
   }
 
-  /** Mints an id and registers a session around the Connection `connect` makes for it. */
-  create(upstream: UpstreamConfig, connect: (id: string) => Connection): ProxySession {
+  /**
+   * Mints an id and registers a session around the Connection `connect` makes for it. The slot
+   * is held while the connection is being made, so concurrent creates respect the limit.
+   */
+  async create(
+    upstream: UpstreamConfig,
+    connect: (id: string) => Promise<Connection>,
+  ): Promise<ProxySession> {
     const id = randomUUID();
-    const session = new ProxySession(id, upstream, connect(id), this.#options.bufferSize);
+    this.#pending++;
+    let connection: Connection;
+    try {
+      connection = await connect(id);
+    } finally {
+      this.#pending--;
+    }
+    const session = new ProxySession(id, upstream, connection, this.#options.bufferSize);
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
     this.#sessions.set(id, { session, idle });

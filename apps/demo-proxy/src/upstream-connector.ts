@@ -7,7 +7,11 @@ import type { OriginTransportStats } from './metrics.ts';
  * by its id), all Connections to one origin sharing a few TCP connections.
  */
 export interface UpstreamConnector {
-  connect(upstream: UpstreamConfig, key: string, headers: Record<string, string>): Connection;
+  connect(
+    upstream: UpstreamConfig,
+    key: string,
+    headers: Record<string, string>,
+  ): Promise<Connection>;
   stats(): OriginTransportStats[];
   close(): Promise<void>;
 }

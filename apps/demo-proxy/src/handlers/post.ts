@@ -92,7 +92,22 @@ export async function handlePost(
       );
     }
     const headers = upstreamHeaders(upstream, req);
-    session = ctx.sessions.create(upstream, (id) => ctx.connector.connect(upstream, id, headers));
+    try {
+      session = await ctx.sessions.create(upstream, (id) =>
+        ctx.connector.connect(upstream, id, headers),
+      );
+    } catch (err) {
+      log.warn({ err, upstream: upstream.name }, 'could not open an upstream session');
+      return sendRejection(
+        res,
+        {
+          status: 502,
+          message: 'Bad Gateway: upstream unavailable',
+          rpcCode: JsonRpcErrorCode.INTERNAL_ERROR,
+        },
+        requestId,
+      );
+    }
   } else {
     session = ctx.sessions.get(sessionId, upstream.name);
     if (!session)
