@@ -1,1 +1,9 @@
-export {};
+export {
+  DEFAULT_MAX_SSE_BUFFER_SIZE,
+  type ParseSseStreamOptions,
+  parseSseStream,
+  SseBufferOverflowError,
+  type SseEvent,
+  type SseSource,
+} from './decode.ts';
+export { readMessages, type SseMessageItem, SseMessageReader } from './message-reader.ts';
