@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import { AbortedError, TransportError } from '@mcp/connection-core';
+import { AbortedError, SseBufferOverflowError, TransportError } from '@mcp/connection-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSseStream, SseBufferOverflowError, type SseEvent } from './decode.ts';
+import { parseSseStream, type SseEvent } from './decode.ts';
 
 const utf8 = new TextEncoder();
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import {
   AbortedError,
   isMcpConnectionError,
-  ProtocolError,
+  SseBufferOverflowError,
   TransportError,
 } from '@mcp/connection-core';
 import { createParser, type ParseError } from 'eventsource-parser';
@@ -27,29 +27,13 @@ export interface ParseSseStreamOptions {
   signal?: AbortSignal | undefined;
   /**
    * The most characters buffered for one unfinished line or event. A peer that exceeds it is
-   * cut off with SseBufferOverflowError (a ProtocolError). Default DEFAULT_MAX_SSE_BUFFER_SIZE.
+   * cut off with SseBufferOverflowError. Default DEFAULT_MAX_SSE_BUFFER_SIZE.
    */
   maxBufferSize?: number | undefined;
 }
 
 /** 16 Mi characters: far beyond any sane single MCP message, small enough to stop a runaway. */
 export const DEFAULT_MAX_SSE_BUFFER_SIZE = 16 * 1024 * 1024;
-
-/** The peer sent one line or event larger than `maxBufferSize` characters. */
-export class SseBufferOverflowError extends ProtocolError {
-  override name = 'SseBufferOverflowError';
-  readonly maxBufferSize: number;
-
-  constructor(maxBufferSize: number, options?: { cause?: unknown }) {
-    super(
-      'MCP_INVALID_MESSAGE',
-      `SSE event exceeds the buffer limit of ${maxBufferSize} characters`,
-      false,
-      options,
-    );
-    this.maxBufferSize = maxBufferSize;
-  }
-}
 
 /**
  * Decodes a byte stream of Server-Sent Events. Correct at any chunk boundary (inside a UTF-8

@@ -2,7 +2,6 @@ export {
   DEFAULT_MAX_SSE_BUFFER_SIZE,
   type ParseSseStreamOptions,
   parseSseStream,
-  SseBufferOverflowError,
   type SseEvent,
   type SseSource,
 } from './decode.ts';
