@@ -5,4 +5,11 @@ export {
   type SseEvent,
   type SseSource,
 } from './decode.ts';
+export { formatSseComment, formatSseEvent } from './encode.ts';
 export { readMessages, type SseMessageItem, SseMessageReader } from './message-reader.ts';
+export {
+  DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+  SseWriter,
+  type SseWriterOptions,
+  SseWriterOptionsSchema,
+} from './writer.ts';
