@@ -1,66 +1,46 @@
 import type { JsonRpcMessage } from '@mcp/connection-core';
-import type { ResponseSink } from './http-types.ts';
+import { SseWriter } from '@mcp/sse';
+import type { DownstreamResponse, ResponseSink } from './http-types.ts';
 
-/** A downstream SSE response: events out, keep-alive comments, ends once. */
+/** A downstream SSE response: events out (in order), keep-alive comments, ends once. */
 export interface EventStream {
   readonly closed: boolean;
+  /** Queues one event; a client that went away is not an error (the event is dropped). */
   send(message: JsonRpcMessage, eventId?: string): void;
-  /** Resolves once the downstream can take more (immediately when it can now). */
+  /** Resolves once the downstream has taken what was sent (or is gone). */
   drained(): Promise<void>;
   end(): void;
 }
 
-/** Starts an SSE response on `res` (status 200) with the given extra headers. */
+/**
+ * Starts an SSE response on `res` (status 200, with `headers`) through @mcp/sse's SseWriter,
+ * which waits for `drain` when the client reads slowly and writes keep-alive comments.
+ */
 export function openEventStream(
   res: ResponseSink,
   headers: Record<string, string>,
   keepAliveMs: number,
 ): EventStream {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache, no-transform',
-    'x-accel-buffering': 'no',
-    ...headers,
+  const writer = new SseWriter(res as unknown as DownstreamResponse, {
+    headers,
+    keepAliveIntervalMs: keepAliveMs,
   });
-  res.flushHeaders?.();
-  let closed = false;
-  let writable = true;
-  const keepAlive = setInterval(() => {
-    if (!closed) res.write(': keep-alive\n\n');
-  }, keepAliveMs);
-  keepAlive.unref();
-  const onClose = (): void => {
-    closed = true;
-    clearInterval(keepAlive);
-  };
-  res.once('close', onClose);
+  let last: Promise<void> = Promise.resolve();
+  const ignoreClosed = (): void => {};
   return {
     get closed() {
-      return closed || res.destroyed;
+      return writer.closed;
     },
     send(message, eventId) {
-      if (closed) return;
-      const idLine = eventId === undefined ? '' : `id: ${eventId}\n`;
-      writable = res.write(`event: message\n${idLine}data: ${JSON.stringify(message)}\n\n`);
+      if (writer.closed) return;
+      const event = { event: 'message', data: JSON.stringify(message), ...(eventId === undefined ? {} : { id: eventId }) };
+      last = writer.send(event).catch(ignoreClosed);
     },
     drained() {
-      if (writable || closed) return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = (): void => {
-          writable = true;
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.once('drain', done);
-        res.once('close', done);
-      });
+      return last;
     },
     end() {
-      if (closed) return;
-      onClose();
-      res.off('close', onClose);
-      res.end();
+      writer.close();
     },
   };
 }

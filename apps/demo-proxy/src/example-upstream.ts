@@ -30,6 +30,8 @@ export interface ExampleUpstream {
   readonly url: string;
   /** Open sessions. */
   readonly sessionCount: number;
+  /** `slow` calls cancelled by the client (notifications/cancelled or a reset stream). */
+  readonly cancelledCount: number;
   /** Drops every session (as a restarted server would): clients get 404 and must re-initialize. */
   forgetSessions(): Promise<void>;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ export interface ExampleUpstream {
 
 const COUNTER_URI = 'example://counter';
 
-function createExampleServer(): McpServer {
+function createExampleServer(stats: { cancelled: number }): McpServer {
   const server = new McpServer(
     { name: 'example-upstream', version: '1.0.0' },
     { capabilities: { resources: { subscribe: true }, logging: {} } },
@@ -147,6 +149,7 @@ export async function startExampleUpstream(
   options: ExampleUpstreamOptions = {},
 ): Promise<ExampleUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
+  const stats = { cancelled: 0 };
 
   const onRequest = (req: AnyRequest, res: AnyResponse): void => {
     handle(req, res).catch(() => {
@@ -194,7 +197,7 @@ export async function startExampleUpstream(
     transport.onclose = () => {
       if (transport.sessionId) transports.delete(transport.sessionId);
     };
-    await createExampleServer().connect(transport);
+    await createExampleServer(stats).connect(transport);
     await transport.handleRequest(nodeReq, nodeRes);
   }
 
@@ -225,6 +228,9 @@ export async function startExampleUpstream(
     url: `http://${host}:${port}/mcp`,
     get sessionCount() {
       return transports.size;
+    },
+    get cancelledCount() {
+      return stats.cancelled;
     },
     forgetSessions,
     async close() {
