@@ -33,7 +33,11 @@ export function openEventStream(
     },
     send(message, eventId) {
       if (writer.closed) return;
-      const event = { event: 'message', data: JSON.stringify(message), ...(eventId === undefined ? {} : { id: eventId }) };
+      const event = {
+        event: 'message',
+        data: JSON.stringify(message),
+        ...(eventId === undefined ? {} : { id: eventId }),
+      };
       last = writer.send(event).catch(ignoreClosed);
     },
     drained() {

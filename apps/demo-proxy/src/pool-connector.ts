@@ -36,7 +36,11 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   });
 
   return {
-    connect(upstream: UpstreamConfig, key: string, headers: Record<string, string>): Promise<Connection> {
+    connect(
+      upstream: UpstreamConfig,
+      key: string,
+      headers: Record<string, string>,
+    ): Promise<Connection> {
       return pool.connection(upstream.url, { key, headers });
     },
     stats(): OriginTransportStats[] {

@@ -2,7 +2,14 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, type Harness, MCP_HEADERS, raw, startHarness, textOf } from './test-support.ts';
+import {
+  connectClient,
+  type Harness,
+  MCP_HEADERS,
+  raw,
+  startHarness,
+  textOf,
+} from './test-support.ts';
 
 /** Calls `bump` until the subscription's notification arrives (the GET streams open asynchronously). */
 async function bumpUntilNotified(client: Client): Promise<string> {
@@ -11,7 +18,10 @@ async function bumpUntilNotified(client: Client): Promise<string> {
   });
   for (let attempt = 0; attempt < 100; attempt++) {
     await client.callTool({ name: 'bump', arguments: {} });
-    const uri = await Promise.race([notified, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+    const uri = await Promise.race([
+      notified,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+    ]);
     if (uri !== undefined) return uri;
   }
   throw new Error('no resources/updated notification');
@@ -53,9 +63,13 @@ describe.each([
 
   it.skipIf(jsonResponse)('relays progress notifications in order', async () => {
     const seen: number[] = [];
-    const result = await client.callTool({ name: 'progress', arguments: { steps: 10 } }, undefined, {
-      onprogress: (p) => seen.push(p.progress),
-    });
+    const result = await client.callTool(
+      { name: 'progress', arguments: { steps: 10 } },
+      undefined,
+      {
+        onprogress: (p) => seen.push(p.progress),
+      },
+    );
     expect(textOf(result)).toBe('done 10 steps');
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
@@ -79,6 +93,8 @@ describe.each([
     });
     expect(after.status).toBe(404);
     // The first client is unaffected.
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still' } }))).toBe('still');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still' } }))).toBe(
+      'still',
+    );
   });
 });

@@ -4,7 +4,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, request } from 'undici';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
-import { type ExampleUpstream, type ExampleUpstreamOptions, startExampleUpstream } from './example-upstream.ts';
+import {
+  type ExampleUpstream,
+  type ExampleUpstreamOptions,
+  startExampleUpstream,
+} from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
@@ -46,7 +50,10 @@ export async function startHarness(
 
 /** An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>". */
 export async function connectClient(endpoint: string): Promise<Client> {
-  const client = new Client({ name: 'proxy-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  const client = new Client(
+    { name: 'proxy-test', version: '1.0.0' },
+    { capabilities: { sampling: {} } },
+  );
   client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
     const first = req.params.messages[0]?.content;
     const text = first && 'text' in first ? String(first.text) : '';
@@ -92,14 +99,19 @@ export const INITIALIZE = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
 };
 
 /** Opens a session with raw requests; returns its proxy session id. */
 export async function rawSession(endpoint: string): Promise<string> {
   const init = await raw(endpoint, { headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
   const id = init.headers['mcp-session-id'];
-  if (init.status !== 200 || typeof id !== 'string') throw new Error(`initialize: HTTP ${init.status} ${init.text}`);
+  if (init.status !== 200 || typeof id !== 'string')
+    throw new Error(`initialize: HTTP ${init.status} ${init.text}`);
   await raw(endpoint, {
     headers: { ...MCP_HEADERS, 'mcp-session-id': id },
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
@@ -114,7 +126,8 @@ export async function metricValue(proxyUrl: string, name: string, labels = ''): 
   for (const line of text.split('\n')) {
     if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#')) {
       const rest = line.slice(name.length);
-      if (rest.startsWith('{') || rest.startsWith(' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (rest.startsWith('{') || rest.startsWith(' '))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
   return sum;
