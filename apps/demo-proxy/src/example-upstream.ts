@@ -64,6 +64,7 @@ function createExampleServer(stats: { cancelled: number }): McpServer {
         extra.signal.addEventListener(
           'abort',
           () => {
+            stats.cancelled++;
             clearTimeout(timer);
             reject(new Error('cancelled'));
           },
@@ -142,6 +143,18 @@ function createExampleServer(stats: { cancelled: number }): McpServer {
 }
 
 type AnyRequest = IncomingMessage | http2.Http2ServerRequest;
+
+/** The SDK sets `Connection: keep-alive` on SSE responses; HTTP/2 forbids it (node warns). */
+function dropConnectionHeader(res: http2.Http2ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: unknown) => unknown;
+  (res as unknown as { writeHead: typeof writeHead }).writeHead = (status, headers) => {
+    if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
+      const { connection: _c, Connection: _C, ...rest } = headers as Record<string, unknown>;
+      return writeHead(status, rest);
+    }
+    return writeHead(status, headers);
+  };
+}
 type AnyResponse = ServerResponse | http2.Http2ServerResponse;
 
 /** Starts the example upstream; resolves once it listens. */
@@ -169,6 +182,7 @@ export async function startExampleUpstream(
     const sessionId = req.headers['mcp-session-id'];
     const nodeReq = req as IncomingMessage;
     const nodeRes = res as ServerResponse;
+    if (req.httpVersionMajor === 2) dropConnectionHeader(res as http2.Http2ServerResponse);
     if (typeof sessionId === 'string') {
       const transport = transports.get(sessionId);
       if (!transport) {

@@ -9,12 +9,13 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '@mcp/connection-core';
+import { RelayAbort } from './abort-reasons.ts';
 import type { ProxyContext } from './context.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
 import type { ResponseSink } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { methodLabel, type RequestOutcome } from './metrics.ts';
-import { sendJson, sendRejection } from './replies.ts';
+import { sendEmpty, sendJson, sendRejection } from './replies.ts';
 import type { ProxySession } from './session-registry.ts';
 import type { AcceptedFormats } from './validate.ts';
 
@@ -45,7 +46,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   const method = methodLabel(request.method);
   const controller = new AbortController();
   const onClose = (): void => {
-    if (!res.writableFinished) controller.abort(new Error('downstream client went away'));
+    if (!res.writableFinished) controller.abort(new RelayAbort('client-gone'));
   };
   res.once('close', onClose);
   session.inFlight.set(request.id, controller);
@@ -78,7 +79,14 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   } catch (err) {
     if (err instanceof AbortedError) {
       outcome = 'cancelled';
-      stream?.end();
+      const reason: unknown = controller.signal.reason;
+      if (stream) stream.end();
+      else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
+        sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+      } else {
+        // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
+        sendEmpty(res, 204, headers);
+      }
     } else if (err instanceof TimeoutError) {
       outcome = 'timeout';
       answer(jsonRpcError(request.id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection, JsonRpcId } from '@mcp/connection-core';
+import { RelayAbort } from './abort-reasons.ts';
 import type { UpstreamConfig } from './config.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
@@ -40,7 +41,8 @@ export class ProxySession {
     this.#closed = true;
     this.serverStream?.end();
     this.serverStream = undefined;
-    for (const controller of this.inFlight.values()) controller.abort(new Error('session closed'));
+    for (const controller of this.inFlight.values())
+      controller.abort(new RelayAbort('session-closed'));
     this.inFlight.clear();
     await this.connection.close();
   }

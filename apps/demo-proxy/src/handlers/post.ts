@@ -7,6 +7,7 @@ import {
   parseMessage,
   SessionExpiredError,
 } from '@mcp/connection-core';
+import { RelayAbort } from '../abort-reasons.ts';
 import { BodyTooLargeError, readBody } from '../body.ts';
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
@@ -198,7 +199,7 @@ export async function handlePost(
       const cancelled = cancelledRequestId(message);
       const controller = cancelled === undefined ? undefined : session.inFlight.get(cancelled);
       // Aborting the upstream request sends notifications/cancelled upstream itself.
-      if (controller) controller.abort(new Error('cancelled by the client'));
+      if (controller) controller.abort(new RelayAbort('client-cancelled'));
       else await session.connection.notify(message);
     } else {
       await session.connection.respond(message);
