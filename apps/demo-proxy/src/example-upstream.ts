@@ -30,6 +30,8 @@ export interface ExampleUpstream {
   readonly url: string;
   /** Open sessions. */
   readonly sessionCount: number;
+  /** Authorization header values received, in order (tests check what a proxy forwards). */
+  readonly authorizations: readonly string[];
   /** `slow` calls cancelled by the client (notifications/cancelled or a reset stream). */
   readonly cancelledCount: number;
   /** Drops every session (as a restarted server would): clients get 404 and must re-initialize. */
@@ -163,6 +165,7 @@ export async function startExampleUpstream(
 ): Promise<ExampleUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const stats = { cancelled: 0 };
+  const authorizations: string[] = [];
 
   const onRequest = (req: AnyRequest, res: AnyResponse): void => {
     handle(req, res).catch(() => {
@@ -179,6 +182,8 @@ export async function startExampleUpstream(
       res.end();
       return;
     }
+    const authorization = req.headers.authorization;
+    if (typeof authorization === 'string') authorizations.push(authorization);
     const sessionId = req.headers['mcp-session-id'];
     const nodeReq = req as IncomingMessage;
     const nodeRes = res as ServerResponse;
@@ -242,6 +247,9 @@ export async function startExampleUpstream(
     url: `http://${host}:${port}/mcp`,
     get sessionCount() {
       return transports.size;
+    },
+    get authorizations() {
+      return authorizations;
     },
     get cancelledCount() {
       return stats.cancelled;

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -17,10 +17,7 @@ export const REDACTED_PATHS = [
 ];
 
 /** Structured JSON logs on stdout (or `destination`), with secrets redacted. */
-export function createLogger(
-  level: string,
-  destination?: NodeJS.WritableStream & { write(chunk: string): boolean },
-): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { app: 'demo-proxy' },

@@ -2,6 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
 import {
@@ -23,6 +24,7 @@ export interface Harness {
 export async function startHarness(
   upstreamOptions: ExampleUpstreamOptions = {},
   overrides: Partial<ProxyConfigInput> = {},
+  logDestination?: DestinationStream,
 ): Promise<Harness> {
   const upstream = await startExampleUpstream({ http2: true, ...upstreamOptions });
   const config = parseProxyConfig({
@@ -34,7 +36,7 @@ export async function startHarness(
   });
   const proxy = await startProxy({
     config,
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, logDestination),
     connector: createPoolConnector(config),
   });
   return {
