@@ -112,6 +112,26 @@ describe('proxy lifecycle', () => {
     expect(harness.upstream.sessionCount).toBe(1);
   });
 
+  it('answers 404 (so the client re-initializes) when the upstream session cannot be renewed', async () => {
+    harness = await startHarness();
+    const id = await rawSession(harness.endpoint);
+    const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(200);
+    harness.upstream.refuseNewSessions = true;
+    await harness.upstream.forgetSessions();
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(404);
+    // The proxy forgot the session too; a new one works once the upstream takes sessions again.
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(404);
+    harness.upstream.refuseNewSessions = false;
+    const fresh = await rawSession(harness.endpoint);
+    const ok = await raw(harness.endpoint, {
+      headers: { ...MCP_HEADERS, 'mcp-session-id': fresh },
+      body: list,
+    });
+    expect(ok.status).toBe(200);
+  });
+
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {
     harness = await startHarness();
     const endpoint = harness.endpoint;
