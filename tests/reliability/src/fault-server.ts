@@ -72,7 +72,11 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       try {
         message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        return json(stream, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+        return json(stream, 400, {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32700, message: 'Parse error' },
+        });
       }
       if (message.method === 'initialize') {
         const id = randomUUID();
@@ -105,20 +109,30 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
         stream.end();
         return;
       }
-      const reply = (result: unknown) => json(stream, 200, { jsonrpc: '2.0', id: message.id, result });
+      const reply = (result: unknown) =>
+        json(stream, 200, { jsonrpc: '2.0', id: message.id, result });
       if (message.method === 'tools/list') {
         return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
       }
       const name = message.params?.name;
       const args = (message.params?.arguments ?? {}) as Record<string, unknown>;
-      if (name === 'echo') return reply({ content: [{ type: 'text', text: String(args.text ?? '') }] });
+      if (name === 'echo')
+        return reply({ content: [{ type: 'text', text: String(args.text ?? '') }] });
       if (name === 'slow') {
-        const timer = setTimeout(() => reply({ content: [{ type: 'text', text: 'done' }] }), Number(args.ms ?? 100));
+        const timer = setTimeout(
+          () => reply({ content: [{ type: 'text', text: 'done' }] }),
+          Number(args.ms ?? 100),
+        );
         stream.on('close', () => clearTimeout(timer));
         return;
       }
-      if (name === 'fault') return fault(stream, args.kind as FaultKind, message.id as string | number);
-      return json(stream, 200, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Unknown tool' } });
+      if (name === 'fault')
+        return fault(stream, args.kind as FaultKind, message.id as string | number);
+      return json(stream, 200, {
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32601, message: 'Unknown tool' },
+      });
     });
     stream.on('close', () => {
       if (!stream.headersSent || !stream.writableEnded) cancelledStreams++;
@@ -190,7 +204,9 @@ function fault(stream: http2.ServerHttp2Stream, kind: FaultKind, id: string | nu
     case 'huge': {
       stream.respond({ ':status': 200, 'content-type': 'application/json' });
       const text = 'x'.repeat(HUGE_BODY_BYTES);
-      stream.end(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } }));
+      stream.end(
+        JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } }),
+      );
       return;
     }
     case 'endless': {

@@ -1,0 +1,121 @@
+import { type Connection, isMcpConnectionError, type JsonRpcResponse } from '@mcp/connection-core';
+import { createHttp2Connection } from '@mcp/http2';
+import { type ProxyConfigInput, parseProxyConfig } from 'demo-proxy/src/config.ts';
+import { createLogger } from 'demo-proxy/src/logger.ts';
+import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
+import { type ProxyServer, startProxy } from 'demo-proxy/src/proxy.ts';
+import { Agent } from 'undici';
+
+/** The proxy in front of one upstream named `up`, served at `${proxy.url}/up/mcp`. */
+export async function startProxyFor(
+  upstreamUrl: string,
+  overrides: { limits?: ProxyConfigInput['limits']; pool?: ProxyConfigInput['pool'] } = {},
+): Promise<{ proxy: ProxyServer; endpoint: string }> {
+  const config = parseProxyConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstreams: [{ name: 'up', url: upstreamUrl, h2c: true }],
+    pool: { connectionsPerOrigin: 2, ...overrides.pool },
+    limits: { requestTimeoutMs: 5_000, drainTimeoutMs: 1_000, ...overrides.limits },
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+  });
+  const proxy = await startProxy({
+    config,
+    logger: createLogger(config.logLevel),
+    connector: createPoolConnector(config),
+  });
+  return { proxy, endpoint: `${proxy.url}/up/mcp` };
+}
+
+export interface Client {
+  connection: Connection;
+  dispatcher: Agent;
+  close(): Promise<void>;
+}
+
+let nextId = 1;
+
+/** An initialized MCP session over h2c with our own client, to `endpoint`. */
+export async function openClient(endpoint: string, requestTimeoutMs = 10_000): Promise<Client> {
+  const dispatcher = new Agent({ allowH2: true, useH2c: true, connections: 1 } as Agent.Options);
+  const connection = createHttp2Connection({
+    url: endpoint,
+    dispatcher,
+    requestTimeoutMs,
+    serverStream: false,
+  });
+  const init = await connection.request({
+    jsonrpc: '2.0',
+    id: nextId++,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'reliability', version: '1.0.0' },
+    },
+  });
+  if (!('result' in init)) throw new Error(`initialize failed: ${JSON.stringify(init)}`);
+  await connection.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return {
+    connection,
+    dispatcher,
+    async close() {
+      await connection.close();
+      await dispatcher.close();
+    },
+  };
+}
+
+export function callTool(
+  connection: Connection,
+  name: string,
+  args: Record<string, unknown> = {},
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<JsonRpcResponse> {
+  return connection.request(
+    { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name, arguments: args } },
+    options,
+  );
+}
+
+export type Outcome =
+  | { kind: 'result'; text: string }
+  | { kind: 'rpc-error'; code: number }
+  | { kind: 'typed-error'; code: string };
+
+/**
+ * Settles a call into what happened. Anything but a response or one of our typed errors
+ * (a raw TypeError, a string) is a bug: it is rethrown so the test fails.
+ */
+export async function outcome(call: Promise<JsonRpcResponse>): Promise<Outcome> {
+  try {
+    const response = await call;
+    if ('error' in response) return { kind: 'rpc-error', code: response.error.code };
+    const content = (response.result as { content?: Array<{ text?: string }> }).content ?? [];
+    return { kind: 'result', text: content.map((c) => c.text ?? '').join('') };
+  } catch (err) {
+    if (isMcpConnectionError(err)) return { kind: 'typed-error', code: err.code };
+    throw err;
+  }
+}
+
+/** Rejects if `promise` has not settled within `ms`: a hang is a failure, not a slow pass. */
+export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Waits until `check()` is true, re-checking on a timer; for server-side counters. */
+export async function eventually(
+  check: () => boolean,
+  ms = 5_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
