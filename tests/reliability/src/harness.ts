@@ -89,7 +89,7 @@ export type Outcome =
 export async function outcome(call: Promise<JsonRpcResponse>): Promise<Outcome> {
   try {
     const response = await call;
-    if ('error' in response) return { kind: 'rpc-error', code: response.error.code };
+    if (isJsonRpcErrorResponse(response)) return { kind: 'rpc-error', code: response.error.code };
     const content = (response.result as { content?: Array<{ text?: string }> }).content ?? [];
     return { kind: 'result', text: content.map((c) => c.text ?? '').join('') };
   } catch (err) {
