@@ -1,4 +1,9 @@
-import { type Connection, isMcpConnectionError, type JsonRpcResponse } from '@mcp/connection-core';
+import {
+  type Connection,
+  isJsonRpcErrorResponse,
+  isMcpConnectionError,
+  type JsonRpcResponse,
+} from '@mcp/connection-core';
 import { createHttp2Connection } from '@mcp/http2';
 import { type ProxyConfigInput, parseProxyConfig } from 'demo-proxy/src/config.ts';
 import { createLogger } from 'demo-proxy/src/logger.ts';
