@@ -8,6 +8,14 @@ export {
 export { formatSseComment, formatSseEvent } from './encode.ts';
 export { readMessages, type SseMessageItem, SseMessageReader } from './message-reader.ts';
 export {
+  type OpenSseStream,
+  type ReconnectScheduler,
+  ResumableSseStream,
+  type ResumableSseStreamOptions,
+  ResumableSseStreamOptionsSchema,
+  realScheduler,
+} from './resumable.ts';
+export {
   DEFAULT_KEEP_ALIVE_INTERVAL_MS,
   SseWriter,
   type SseWriterOptions,
