@@ -6,6 +6,12 @@ export {
   type SseSource,
 } from './decode.ts';
 export { formatSseComment, formatSseEvent } from './encode.ts';
+export {
+  createSseConnection,
+  SseConnection,
+  type SseConnectionOptions,
+  SseConnectionOptionsSchema,
+} from './legacy-connection.ts';
 export { readMessages, type SseMessageItem, SseMessageReader } from './message-reader.ts';
 export {
   type OpenSseStream,
