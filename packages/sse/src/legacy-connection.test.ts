@@ -4,14 +4,18 @@ import type { AddressInfo } from 'node:net';
 import {
   ConnectionClosedError,
   EndpointOriginError,
+  HttpStatusError,
+  InvalidMessageError,
   InvalidOptionsError,
   type JsonRpcMessage,
   type ProtocolError,
+  SessionExpiredError,
   TimeoutError,
   UnknownResponseIdError,
 } from '@mcp/connection-core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSseConnection, type SseConnection } from './legacy-connection.ts';
@@ -248,6 +252,7 @@ describe('createSseConnection against the SDK legacy server', () => {
 async function rawServer(
   onGet: (res: http.ServerResponse) => void,
   onPost?: (body: string) => void,
+  postStatus = 202,
 ) {
   const streams: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
@@ -263,7 +268,7 @@ async function rawServer(
       body += c;
     });
     req.on('end', () => {
-      res.writeHead(202).end();
+      res.writeHead(postStatus).end();
       onPost?.(body);
     });
   });
@@ -307,6 +312,40 @@ describe('createSseConnection protocol checks', () => {
     await expect(createSseConnection({ url, endpointTimeoutMs: 50 })).rejects.toBeInstanceOf(
       TimeoutError,
     );
+  });
+
+  it('maps a 404 from the message endpoint to SessionExpiredError', async () => {
+    const { url } = await rawServer(
+      (res) => {
+        res.write('event: endpoint\ndata: /gone?sessionId=old\n\n');
+      },
+      undefined,
+      404,
+    );
+    const connection = await connect(url);
+    const err = await connection
+      .request({ jsonrpc: '2.0', id: 1, method: 'ping' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionExpiredError);
+    expect((err as SessionExpiredError).sessionId).toBe('old');
+    expect((err as SessionExpiredError).cause).toBeInstanceOf(HttpStatusError);
+  });
+
+  it('uses a caller-supplied dispatcher and leaves it open on close', async () => {
+    const server = await sdkServer();
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const connection = await connect(server.url, { dispatcher: agent });
+    await initialize(connection);
+    const first = connection.request({ jsonrpc: '2.0', id: 'same', method: 'ping' });
+    await expect(
+      connection.request({ jsonrpc: '2.0', id: 'same', method: 'ping' }),
+    ).rejects.toBeInstanceOf(InvalidMessageError);
+    await first;
+    await connection.close();
+    expect(agent.closed).toBe(false);
+    const again = await connect(server.url, { dispatcher: agent });
+    await initialize(again);
   });
 
   it('validates its options', async () => {
