@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import {
   ConnectionClosedError,
@@ -15,7 +16,7 @@ import {
 } from '@mcp/connection-core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { Agent } from 'undici';
+import { Agent, H2CClient } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSseConnection, type SseConnection } from './legacy-connection.ts';
@@ -36,11 +37,11 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 /** The official SDK's legacy HTTP+SSE server: GET /sse, POST /messages?sessionId=... */
-async function sdkServer() {
+async function sdkServer(kind: 'http1' | 'h2c' = 'http1') {
   const transports = new Map<string, SSEServerTransport>();
   const servers: McpServer[] = [];
   const cancelled: string[] = [];
-  const server = http.createServer(async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/sse') {
       const transport = new SSEServerTransport('/messages', res);
@@ -90,8 +91,28 @@ async function sdkServer() {
       return;
     }
     res.writeHead(404).end();
-  });
-  const origin = await listen(server);
+  };
+  let origin: string;
+  if (kind === 'http1') {
+    origin = await listen(http.createServer(handler));
+  } else {
+    // The SDK's legacy transport on the HTTP/2 compatibility API (it drops `Connection` itself).
+    const h2 = http2.createServer((req, res) => {
+      void handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
+    });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    h2.on('session', (session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+    h2.listen(0, '127.0.0.1');
+    await once(h2, 'listening');
+    cleanups.push(() => {
+      for (const session of sessions) session.destroy();
+      return new Promise<void>((resolve) => h2.close(() => resolve()));
+    });
+    origin = `http://127.0.0.1:${(h2.address() as AddressInfo).port}`;
+  }
   cleanups.push(async () => {
     for (const mcp of servers) await mcp.close();
   });
@@ -275,6 +296,33 @@ async function rawServer(
   const origin = await listen(server);
   return { url: `${origin}/sse`, streams };
 }
+
+describe('createSseConnection over HTTP/2 (h2c)', () => {
+  // Node prints one UnsupportedWarning: the SDK sets `Connection`, which HTTP/2 drops.
+  it('multiplexes concurrent requests on one connection', async () => {
+    const server = await sdkServer('h2c');
+    const client = new H2CClient(new URL(server.url).origin);
+    cleanups.push(() => client.close());
+    const connection = await connect(server.url, { dispatcher: client });
+    expect(connection.isMultiplexed).toBe(true);
+    await initialize(connection);
+    const calls = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        connection.request({
+          jsonrpc: '2.0',
+          id: i + 10,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { text: `h2 ${i}` } },
+        }),
+      ),
+    );
+    calls.forEach((response, i) => {
+      expect(response).toMatchObject({ id: i + 10, result: { content: [{ text: `h2 ${i}` }] } });
+    });
+    await connection.close();
+    expect(client.closed).toBe(false);
+  });
+});
 
 describe('createSseConnection protocol checks', () => {
   it('refuses an endpoint on another origin', async () => {
