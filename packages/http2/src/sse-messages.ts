@@ -4,8 +4,8 @@ import {
   type JsonRpcMessage,
   parseMessage,
 } from '@mcp/connection-core';
+import { parseSseStream } from '@mcp/sse';
 import type { ResponseBody } from './http.ts';
-import { parseSseStream } from './sse-events.ts';
 
 /** Where a stream got to: what to resume from and how long the server asked us to wait. */
 export interface StreamCursor {
