@@ -151,6 +151,65 @@ describe('over h2c (node:http2 fixture)', () => {
     expect(response).toHaveProperty('result.late', true);
   });
 
+  it('keeps an idle GET stream alive past the dispatcher bodyTimeout', async () => {
+    server = await startH2Server({});
+    const pool = new Pool(new URL(server.url).origin, {
+      allowH2: true,
+      useH2c: true,
+      bodyTimeout: 200,
+    } as Pool.Options);
+    ownedPools.push(pool);
+    let gets = 0;
+    server.intercept = (req, res) => {
+      if (req.method !== 'GET') return false;
+      gets++;
+      sse(res, [': idle\n\n']);
+      setTimeout(() => {
+        res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/late' })}\n\n`);
+      }, 800);
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, dispatcher: pool });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    await expect(connection.receive()).resolves.toMatchObject({ method: 'notifications/late' });
+    expect(gets).toBe(1);
+  });
+
+  it('aborting resets the HTTP/2 stream and tells the server', async () => {
+    const conn = await open({}, { serverStream: false });
+    let rstCode: number | undefined;
+    let answered = true;
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const reset = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'hang') return false;
+        req.stream.on('close', () => {
+          rstCode = req.stream.rstCode;
+          answered = res.writableEnded;
+          resolve();
+        });
+        arrived();
+        return true; // never answers
+      };
+    });
+    const controller = new AbortController();
+    const message = request('hang');
+    const pending = conn.request(message, { signal: controller.signal }).catch((e: unknown) => e);
+    await arrival;
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'MCP_ABORTED' });
+    await reset;
+    // The client reset the stream (undici sends RST_STREAM, code NO_ERROR) before any answer.
+    expect(answered).toBe(false);
+    expect(rstCode).toBeTypeOf('number');
+    await waitFor(() => (server?.cancelled.length ?? 0) === 1);
+    expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+  });
+
   it('queues beyond maxConcurrentRequests and refuses beyond maxQueuedRequests', async () => {
     const conn = await open(
       {},
@@ -353,3 +412,11 @@ describe('options', () => {
     expect(bad({ url: 'http://x', dispatcher: {} })).toEqual(['dispatcher']);
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
