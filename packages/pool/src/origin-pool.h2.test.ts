@@ -1,8 +1,10 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Connection } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
-import { McpH2cServer } from '../test/mcp-h2c-server.ts';
+import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import type { PoolConnectMessage } from './channels.ts';
 import { OriginPool } from './origin-pool.ts';
 
@@ -15,10 +17,10 @@ async function openSessions(pool: OriginPool, url: string, n: number): Promise<C
 }
 
 describe('OriginPool over HTTP/2', () => {
-  let server: McpH2cServer;
+  let server: McpHttp2Server;
 
   beforeEach(async () => {
-    server = await new McpH2cServer().listen();
+    server = await new McpHttp2Server().listen();
   });
   afterEach(async () => {
     await server.close();
@@ -153,6 +155,58 @@ describe('OriginPool over HTTP/2', () => {
     } finally {
       diagnosticsChannel.unsubscribe('mcp:pool:connect', onConnect);
       diagnosticsChannel.unsubscribe('mcp:pool:disconnect', onDisconnect);
+    }
+  });
+});
+
+describe('OriginPool over HTTP/2 with TLS', () => {
+  const tls = {
+    key: readFileSync(new URL('../test/tls/key.pem', import.meta.url)),
+    cert: readFileSync(new URL('../test/tls/cert.pem', import.meta.url)),
+  };
+
+  it('negotiate HTTP/2 by ALPN and multiplex sessions over one connection', async () => {
+    const server = await new McpHttp2Server({ tls }).listen();
+    try {
+      await using pool = new OriginPool({
+        factory: tinyFactory(),
+        maxConnectionsPerOrigin: 1,
+        tls: { ca: tls.cert },
+      });
+      const sessions = await openSessions(pool, server.url, 10);
+      await Promise.all(sessions.flatMap((s) => [echo(s), echo(s)]));
+      expect(server.tcpConnections).toBe(1);
+      expect(server.streams).toBe(30);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuse a server whose certificate is not trusted', async () => {
+    const server = await new McpHttp2Server({ tls }).listen();
+    try {
+      await using pool = new OriginPool({ factory: tinyFactory() });
+      const session = await pool.connection(server.url);
+      await expect(initialize(session)).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('OriginPool keep-alive', () => {
+  it('send HTTP/2 PINGs every pingIntervalMs', async () => {
+    const server = await new McpHttp2Server().listen();
+    try {
+      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, pingIntervalMs: 50 });
+      const [session] = await openSessions(pool, server.url, 1);
+      const held = hold(session as Connection);
+      await server.waitForHeld(1);
+      while (server.pings < 2) await once(server, 'ping');
+      server.releaseHeld();
+      await held;
+    } finally {
+      await server.close();
     }
   });
 });

@@ -6,16 +6,16 @@ import {
 } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
-import { McpH2cServer } from '../test/mcp-h2c-server.ts';
+import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import { OriginPool } from './origin-pool.ts';
 
 describe('OriginPool sessions', () => {
-  let server: McpH2cServer;
-  let other: McpH2cServer;
+  let server: McpHttp2Server;
+  let other: McpHttp2Server;
 
   beforeEach(async () => {
-    server = await new McpH2cServer().listen();
-    other = await new McpH2cServer().listen();
+    server = await new McpHttp2Server().listen();
+    other = await new McpHttp2Server().listen();
   });
   afterEach(async () => {
     await server.close();

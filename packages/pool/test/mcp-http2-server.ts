@@ -4,15 +4,18 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The smallest MCP Streamable HTTP server over cleartext HTTP/2 that a client connection can
+ * The smallest MCP Streamable HTTP server over HTTP/2 (cleartext, or TLS with `tls`) that a client connection can
  * use: `initialize` gets a result and an `Mcp-Session-Id`, notifications get 202, other
  * requests a JSON result echoing their params, DELETE ends a session. `test/hold` requests are
  * answered only by `releaseHeld()`. It counts TCP connections, HTTP/2 sessions and streams.
  */
-export class McpH2cServer extends EventEmitter {
-  readonly #server = http2.createServer();
+export class McpHttp2Server extends EventEmitter {
+  readonly #server: http2.Http2Server | http2.Http2SecureServer;
   readonly #open = new Set<http2.ServerHttp2Session>();
   readonly #held: Array<() => void> = [];
+  readonly #scheme: 'http' | 'https';
+  /** PING frames received. */
+  pings = 0;
   /** MCP sessions the server knows. */
   readonly mcpSessions = new Set<string>();
   tcpConnections = 0;
@@ -21,8 +24,15 @@ export class McpH2cServer extends EventEmitter {
   deletes = 0;
   port = 0;
 
+  constructor(options: { tls?: { key: Buffer; cert: Buffer } } = {}) {
+    super();
+    this.#server =
+      options.tls === undefined ? http2.createServer() : http2.createSecureServer(options.tls);
+    this.#scheme = options.tls === undefined ? 'http' : 'https';
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}/mcp`;
+    return `${this.#scheme}://127.0.0.1:${this.port}/mcp`;
   }
 
   /** HTTP/2 sessions (TCP connections) open now. */
@@ -41,6 +51,10 @@ export class McpH2cServer extends EventEmitter {
     this.#server.on('session', (session) => {
       this.h2Sessions++;
       this.#open.add(session);
+      session.on('ping', () => {
+        this.pings++;
+        this.emit('ping');
+      });
       session.on('close', () => {
         this.#open.delete(session);
         this.emit('sessionClose');
