@@ -84,7 +84,8 @@ export class OriginPool<O extends object = Record<string, unknown>> implements A
     }
 
     const evicted = sessions.makeRoom(this.#options.maxSessionsPerOrigin);
-    if (evicted !== undefined) this.#evict(evicted, origin);
+    if (evicted !== undefined)
+      this.#evict(evicted.connection, { origin, url: evicted.url, key: evicted.key });
 
     const entry: SessionEntry = { url: href, key, connection: undefined, pending: undefined };
     const pending = this.#make(href, connectionOptions as O, sessions.dispatcher).then(
@@ -176,14 +177,8 @@ export class OriginPool<O extends object = Record<string, unknown>> implements A
     return sessions;
   }
 
-  #evict(connection: Connection, origin: string): void {
-    if (poolChannels.sessionEvict.hasSubscribers) {
-      poolChannels.sessionEvict.publish({
-        origin,
-        url: connection.metrics.target,
-        key: undefined,
-      } satisfies PoolSessionMessage);
-    }
+  #evict(connection: Connection, message: PoolSessionMessage): void {
+    if (poolChannels.sessionEvict.hasSubscribers) poolChannels.sessionEvict.publish(message);
     // Nobody waits for an evicted session's close; its failure has no one to be reported to.
     const closing = connection.close().then(
       () => undefined,

@@ -61,10 +61,10 @@ export class OriginSessions {
 
   /**
    * Makes room for one more session under `limit`: returns the least recently used idle
-   * connection, removed, for the caller to close; undefined when there was room already.
+   * session, removed, for the caller to close; undefined when there was room already.
    * Throws SessionLimitError when every session has requests in flight or is being made.
    */
-  makeRoom(limit: number): Connection | undefined {
+  makeRoom(limit: number): (SessionEntry & { connection: Connection }) | undefined {
     this.prune();
     if (this.#entries.size < limit) return undefined;
     for (const [sessionKey, entry] of this.#entries) {
@@ -72,7 +72,7 @@ export class OriginSessions {
       if (connection !== undefined && connection.metrics.inFlight === 0) {
         this.#entries.delete(sessionKey);
         this.#retire(connection);
-        return connection;
+        return { ...entry, connection };
       }
     }
     throw new SessionLimitError(this.origin, limit);
