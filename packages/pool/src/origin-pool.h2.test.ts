@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Connection } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
+import { echo, hold, initialize } from '../test/helpers.ts';
 import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import type { PoolConnectMessage } from './channels.ts';
 import { OriginPool } from './origin-pool.ts';
@@ -12,7 +12,12 @@ async function openSessions(pool: OriginPool, url: string, n: number): Promise<C
   const sessions = await Promise.all(
     Array.from({ length: n }, (_, i) => pool.connection(url, { key: `s${i}` })),
   );
-  await Promise.all(sessions.map((s) => initialize(s)));
+  await Promise.all(
+    sessions.map(async (s) => {
+      await initialize(s);
+      await s.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    }),
+  );
   return sessions;
 }
 
@@ -28,7 +33,6 @@ describe('OriginPool over HTTP/2', () => {
 
   it('carry 10,000 concurrent requests of 100 sessions over maxConnectionsPerOrigin TCP connections', async () => {
     await using pool = new OriginPool({
-      factory: tinyFactory(),
       h2c: true,
       maxConnectionsPerOrigin: 2,
       maxConcurrentStreams: 100,
@@ -55,9 +59,20 @@ describe('OriginPool over HTTP/2', () => {
     );
   }, 120_000);
 
+  it('end every server session with DELETE on close, then close the TCP connections', async () => {
+    const pool = new OriginPool({ h2c: true });
+    const sessions = await openSessions(pool, server.url, 5);
+    expect(await pool.connection(server.url, { key: 's0' })).toBe(sessions[0]);
+    expect(server.mcpSessions.size).toBe(5);
+    await pool.close();
+    expect(server.deletes).toBe(5);
+    expect(server.mcpSessions.size).toBe(0);
+    expect(sessions.every((s) => s.closed)).toBe(true);
+    await server.waitForOpenSessions(0);
+  });
+
   it('report streams in flight and requests waiting for a stream', async () => {
     await using pool = new OriginPool({
-      factory: tinyFactory(),
       h2c: true,
       maxConnectionsPerOrigin: 1,
       maxConcurrentStreams: 10,
@@ -78,7 +93,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('close idle TCP connections after idleTimeoutMs and reconnect on the next request', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 300 });
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 300 });
     const [session] = await openSessions(pool, server.url, 1);
     await echo(session as Connection);
     expect(server.openSessions).toBe(1);
@@ -90,12 +105,12 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('keep a TCP connection with a request in flight past idleTimeoutMs', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
     const [session] = await openSessions(pool, server.url, 1);
     const held = hold(session as Connection);
     await server.waitForHeld(1);
     // A second connection's idle timer runs out meanwhile: proof that time has passed.
-    await using probe = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 400 });
+    await using probe = new OriginPool({ h2c: true, idleTimeoutMs: 400 });
     await openSessions(probe, server.url, 1);
     await server.waitForOpenSessions(1);
     server.releaseHeld();
@@ -105,7 +120,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('recover from a GOAWAY: requests in flight finish, later ones use a new connection', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    await using pool = new OriginPool({ h2c: true });
     const sessions = await openSessions(pool, server.url, 4);
     const held = sessions.map((s) => hold(s));
     await server.waitForHeld(4);
@@ -121,7 +136,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('recover from a destroyed socket: later requests succeed on a new connection', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    await using pool = new OriginPool({ h2c: true });
     const sessions = await openSessions(pool, server.url, 4);
     const held = sessions.map((s) => hold(s));
     await server.waitForHeld(4);
@@ -147,7 +162,7 @@ describe('OriginPool over HTTP/2', () => {
     diagnosticsChannel.subscribe('mcp:pool:connect', onConnect);
     diagnosticsChannel.subscribe('mcp:pool:disconnect', onDisconnect);
     try {
-      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+      await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
       await openSessions(pool, server.url, 1);
       await server.waitForOpenSessions(0);
       while (events.length < 2) await new Promise((resolve) => setImmediate(resolve));
@@ -169,14 +184,14 @@ describe('OriginPool over HTTP/2 with TLS', () => {
     const server = await new McpHttp2Server({ tls }).listen();
     try {
       await using pool = new OriginPool({
-        factory: tinyFactory(),
         maxConnectionsPerOrigin: 1,
         tls: { ca: tls.cert },
       });
       const sessions = await openSessions(pool, server.url, 10);
       await Promise.all(sessions.flatMap((s) => [echo(s), echo(s)]));
       expect(server.tcpConnections).toBe(1);
-      expect(server.streams).toBe(30);
+      // Per session: initialize, notifications/initialized, the GET for a server stream (405).
+      expect(server.streams).toBe(10 * 3 + 20);
     } finally {
       await server.close();
     }
@@ -185,7 +200,7 @@ describe('OriginPool over HTTP/2 with TLS', () => {
   it('refuse a server whose certificate is not trusted', async () => {
     const server = await new McpHttp2Server({ tls }).listen();
     try {
-      await using pool = new OriginPool({ factory: tinyFactory() });
+      await using pool = new OriginPool({});
       const session = await pool.connection(server.url);
       await expect(initialize(session)).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
     } finally {
@@ -198,7 +213,7 @@ describe('OriginPool keep-alive', () => {
   it('send HTTP/2 PINGs every pingIntervalMs', async () => {
     const server = await new McpHttp2Server().listen();
     try {
-      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, pingIntervalMs: 50 });
+      await using pool = new OriginPool({ h2c: true, pingIntervalMs: 50 });
       const [session] = await openSessions(pool, server.url, 1);
       const held = hold(session as Connection);
       await server.waitForHeld(1);

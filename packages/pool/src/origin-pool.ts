@@ -13,6 +13,10 @@ import {
   poolChannels,
 } from './channels.ts';
 import {
+  createPooledHttp2Connection,
+  type PooledHttp2ConnectionOptions,
+} from './default-factory.ts';
+import {
   type ConnectionFactory,
   type OriginPoolOptions,
   originPoolOptionsSchema,
@@ -37,7 +41,9 @@ export type PoolConnectionOptions<O extends object> = O & {
  * origin rides that origin's one undici Pool, so thousands of concurrent requests travel as
  * HTTP/2 streams over a few TCP connections.
  */
-export class OriginPool<O extends object = Record<string, unknown>> implements AsyncDisposable {
+export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
+  implements AsyncDisposable
+{
   readonly #options: ParsedOriginPoolOptions;
   readonly #factory: ConnectionFactory<O>;
   readonly #origins = new Map<string, OriginSessions>();
@@ -45,9 +51,14 @@ export class OriginPool<O extends object = Record<string, unknown>> implements A
   readonly #evictions = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
-  constructor(options: OriginPoolOptions<O> & { factory: ConnectionFactory<O> }) {
+  /**
+   * Without `factory`, connections are made by `createHttp2Connection` (then `O` must be
+   * PooledHttp2ConnectionOptions, the default). Throws InvalidOptionsError naming a bad option.
+   */
+  constructor(options: OriginPoolOptions<O> = {}) {
     this.#options = parseOptions(originPoolOptionsSchema, options, 'OriginPool options');
-    this.#factory = options.factory;
+    this.#factory =
+      options.factory ?? (createPooledHttp2Connection as unknown as ConnectionFactory<O>);
   }
 
   /** True once `close()` was called. */
