@@ -71,6 +71,27 @@ describe('OriginPool over HTTP/2', () => {
     await server.waitForOpenSessions(0);
   });
 
+  it('replace a session the server has forgotten', async () => {
+    await using pool = new OriginPool({ h2c: true });
+    const [first] = await openSessions(pool, server.url, 1);
+    server.mcpSessions.clear();
+    await expect(echo(first as Connection)).rejects.toMatchObject({ code: 'MCP_SESSION_EXPIRED' });
+    const [second] = await openSessions(pool, server.url, 1);
+    expect(second).not.toBe(first);
+    expect(first?.closed).toBe(true);
+    expect((await echo(second as Connection, { n: 2 })).result).toEqual({ echo: { n: 2 } });
+  });
+
+  it('keep a session that re-initializes itself (reinitialize: true)', async () => {
+    await using pool = new OriginPool({ h2c: true });
+    const first = await pool.connection(server.url, { reinitialize: true });
+    await initialize(first);
+    await first.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    server.mcpSessions.clear();
+    expect((await echo(first, { n: 3 })).result).toEqual({ echo: { n: 3 } });
+    expect(await pool.connection(server.url, { reinitialize: true })).toBe(first);
+  });
+
   it('report streams in flight and requests waiting for a stream', async () => {
     await using pool = new OriginPool({
       h2c: true,

@@ -47,8 +47,8 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
   readonly #options: ParsedOriginPoolOptions;
   readonly #factory: ConnectionFactory<O>;
   readonly #origins = new Map<string, OriginSessions>();
-  /** Closes of evicted sessions still under way; awaited by `close()`. */
-  readonly #evictions = new Set<Promise<void>>();
+  /** Closes of sessions let go of, still under way; awaited by `close()`. */
+  readonly #backgroundCloses = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
   /**
@@ -182,7 +182,7 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
         usesH2c(this.#options.h2c, origin),
       );
       publishConnectionEvents(dispatcher, origin);
-      sessions = new OriginSessions(origin, dispatcher);
+      sessions = new OriginSessions(origin, dispatcher, (dead) => this.#closeInBackground(dead));
       this.#origins.set(origin, sessions);
     }
     return sessions;
@@ -190,20 +190,25 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
 
   #evict(connection: Connection, message: PoolSessionMessage): void {
     if (poolChannels.sessionEvict.hasSubscribers) poolChannels.sessionEvict.publish(message);
-    // Nobody waits for an evicted session's close; its failure has no one to be reported to.
+    this.#closeInBackground(connection);
+  }
+
+  /** Closes a connection the pool let go of (evicted, or its session expired). */
+  #closeInBackground(connection: Connection): void {
+    // Nobody waits for this close; its failure has no one to be reported to.
     const closing = connection.close().then(
       () => undefined,
       () => undefined,
     );
-    this.#evictions.add(closing);
-    void closing.finally(() => this.#evictions.delete(closing));
+    this.#backgroundCloses.add(closing);
+    void closing.finally(() => this.#backgroundCloses.delete(closing));
   }
 
   async #closeAll(): Promise<void> {
     const origins = [...this.#origins.values()];
     await Promise.allSettled(origins.flatMap((o) => o.pending()));
     await Promise.allSettled(origins.flatMap((o) => o.drain().map((c) => c.close())));
-    await Promise.allSettled(this.#evictions);
+    await Promise.allSettled(this.#backgroundCloses);
     await Promise.allSettled(origins.map((o) => o.dispatcher.close()));
   }
 }
