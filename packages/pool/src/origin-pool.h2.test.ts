@@ -45,6 +45,7 @@ describe('OriginPool over HTTP/2', () => {
       ),
     );
     const elapsedMs = performance.now() - started;
+    expect(server.openServerStreams).toBe(0);
     expect(responses.every((r, i) => (r.result as { echo: { i: number } }).echo.i === i)).toBe(
       true,
     );
@@ -58,6 +59,31 @@ describe('OriginPool over HTTP/2', () => {
       `10,000 requests over ${server.tcpConnections} TCP connections in ${elapsedMs.toFixed(0)} ms`,
     );
   }, 120_000);
+
+  it('carry requests beside one open server stream per session', async () => {
+    const streaming = await new McpHttp2Server({ serverStreams: true }).listen();
+    try {
+      await using pool = new OriginPool({
+        h2c: true,
+        maxConnectionsPerOrigin: 2,
+        maxConcurrentStreams: 100,
+        maxSessionsPerOrigin: 150,
+      });
+      // 150 GET streams stay open: 50 stream slots are left for requests.
+      const sessions = await openSessions(pool, streaming.url, 150);
+      await streaming.waitForServerStreams(150);
+      const responses = await Promise.all(
+        Array.from({ length: 3_000 }, (_, i) => echo(sessions[i % 150] as Connection, { i })),
+      );
+      expect(responses).toHaveLength(3_000);
+      expect(streaming.tcpConnections).toBe(2);
+      expect(pool.stats().origins[0]).toMatchObject({ connected: 2, running: 150, sessions: 150 });
+      await pool.close();
+      expect(streaming.deletes).toBe(150);
+    } finally {
+      await streaming.close();
+    }
+  }, 60_000);
 
   it('end every server session with DELETE on close, then close the TCP connections', async () => {
     const pool = new OriginPool({ h2c: true });

@@ -18,6 +18,7 @@ import {
 } from './default-factory.ts';
 import {
   type ConnectionFactory,
+  defaultMaxSessionsPerOrigin,
   type OriginPoolOptions,
   originPoolOptionsSchema,
   type ParsedOriginPoolOptions,
@@ -45,6 +46,7 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
   implements AsyncDisposable
 {
   readonly #options: ParsedOriginPoolOptions;
+  readonly #maxSessionsPerOrigin: number;
   readonly #factory: ConnectionFactory<O>;
   readonly #origins = new Map<string, OriginSessions>();
   /** Closes of sessions let go of, still under way; awaited by `close()`. */
@@ -57,6 +59,12 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
    */
   constructor(options: OriginPoolOptions<O> = {}) {
     this.#options = parseOptions(originPoolOptionsSchema, options, 'OriginPool options');
+    this.#maxSessionsPerOrigin =
+      this.#options.maxSessionsPerOrigin ??
+      defaultMaxSessionsPerOrigin(
+        this.#options.maxConnectionsPerOrigin,
+        this.#options.maxConcurrentStreams,
+      );
     this.#factory =
       options.factory ?? (createPooledHttp2Connection as unknown as ConnectionFactory<O>);
   }
@@ -94,7 +102,7 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
       return existing.connection ?? (existing.pending as Promise<Connection>);
     }
 
-    const evicted = sessions.makeRoom(this.#options.maxSessionsPerOrigin);
+    const evicted = sessions.makeRoom(this.#maxSessionsPerOrigin);
     if (evicted !== undefined)
       this.#evict(evicted.connection, { origin, url: evicted.url, key: evicted.key });
 

@@ -24,8 +24,14 @@ export class McpHttp2Server extends EventEmitter {
   deletes = 0;
   port = 0;
 
-  constructor(options: { tls?: { key: Buffer; cert: Buffer } } = {}) {
+  readonly #serverStreams: boolean;
+  /** GET (server-to-client) streams open now. */
+  openServerStreams = 0;
+
+  /** With `serverStreams`, a GET opens an SSE stream kept open until the client ends it. */
+  constructor(options: { tls?: { key: Buffer; cert: Buffer }; serverStreams?: boolean } = {}) {
     super();
+    this.#serverStreams = options.serverStreams ?? false;
     this.#server =
       options.tls === undefined ? http2.createServer() : http2.createSecureServer(options.tls);
     this.#scheme = options.tls === undefined ? 'http' : 'https';
@@ -80,6 +86,11 @@ export class McpHttp2Server extends EventEmitter {
     while (this.#held.length < n) await once(this, 'held');
   }
 
+  /** Resolves once `n` GET streams are open. */
+  async waitForServerStreams(n: number): Promise<void> {
+    while (this.openServerStreams < n) await once(this, 'serverStream');
+  }
+
   releaseHeld(): void {
     for (const release of this.#held.splice(0)) release();
   }
@@ -110,6 +121,16 @@ export class McpHttp2Server extends EventEmitter {
       const known = typeof sessionId === 'string' && this.mcpSessions.delete(sessionId);
       stream.respond({ ':status': known ? 200 : 404 });
       stream.end();
+      return;
+    }
+    if (method === 'GET' && this.#serverStreams && typeof sessionId === 'string') {
+      this.openServerStreams++;
+      stream.on('close', () => {
+        this.openServerStreams--;
+      });
+      stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.write(': open\n\n');
+      this.emit('serverStream');
       return;
     }
     if (method !== 'POST') {
