@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { parseSseStream } from '@mcp/sse';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { request } from 'undici';
@@ -75,6 +77,26 @@ describe('proxy lifecycle', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('tells HTTP/1.1 from HTTP/2 even when the first bytes arrive one at a time', async () => {
+    harness = await startHarness();
+    const { port } = harness.proxy;
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('P');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(
+      'OST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      text += c;
+    });
+    await once(socket, 'end');
+    expect(text.startsWith('HTTP/1.1 405')).toBe(true);
+    socket.destroy();
   });
 
   it('aborts the upstream request when the downstream client cancels or goes away', async () => {
