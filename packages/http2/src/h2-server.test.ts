@@ -80,13 +80,13 @@ describe('over h2c (node:http2 fixture)', () => {
 
   it('completes thousands of sequential requests on one reused session', async () => {
     const conn = await open({});
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 2000; i++) {
       const response = await conn.request(request('ping'));
       expect(response).toHaveProperty('result');
     }
     expect(server?.connections).toBe(1);
-    expect(conn.metrics.snapshot().requests.succeeded).toBe(3001);
-  });
+    expect(conn.metrics.snapshot().requests.succeeded).toBe(2001);
+  }, 60_000);
 
   it('recovers after GOAWAY: the next requests go over a new connection', async () => {
     const conn = await open({});
@@ -174,6 +174,8 @@ describe('over h2c (node:http2 fixture)', () => {
     await connection.notify(initialized);
     await expect(connection.receive()).resolves.toMatchObject({ method: 'notifications/late' });
     expect(gets).toBe(1);
+    // The protocol of a caller's dispatcher is read from undici's connect diagnostics.
+    expect(connection.httpProtocol).toBe('h2');
   });
 
   it('aborting resets the HTTP/2 stream and tells the server', async () => {
