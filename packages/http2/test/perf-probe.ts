@@ -26,7 +26,7 @@ async function raw(): Promise<void> {
     path: '/mcp',
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json' },
+    headers: rawHeaders,
   });
   await r.body.json();
 }
