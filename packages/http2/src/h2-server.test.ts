@@ -2,6 +2,7 @@ import {
   HttpStatusError,
   InvalidOptionsError,
   QueueFullError,
+  ReconnectFailedError,
   SessionExpiredError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
@@ -322,6 +323,42 @@ describe('over h2c (node:http2 fixture)', () => {
     expect(response).toHaveProperty('result.resumed', true);
     expect(lastEventIds).toEqual(['e2']);
     expect(notes).toHaveLength(1);
+  });
+
+  it('gives up resuming after maxAttempts with ReconnectFailedError', async () => {
+    const conn = await open(
+      {},
+      { serverStream: false, reconnection: { initialDelayMs: 5, maxAttempts: 3 } },
+    );
+    let gets = 0;
+    (server as H2Server).intercept = (req, res, message) => {
+      if (message?.method === 'cut') {
+        sse(res, ['id: only\ndata: \n\n']);
+        res.end();
+        return true;
+      }
+      if (req.method === 'GET') {
+        gets++;
+        res.writeHead(503).end();
+        return true;
+      }
+      return false;
+    };
+    const error = await conn.request(request('cut')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReconnectFailedError);
+    expect((error as ReconnectFailedError).attempts).toBe(3);
+    expect(gets).toBe(3);
+  });
+
+  it('fails with TransportError when a stream without event ids ends before the response', async () => {
+    const conn = await open({}, { serverStream: false });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message?.method !== 'cut') return false;
+      sse(res, [`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/x' })}\n\n`]);
+      res.end();
+      return true;
+    };
+    await expect(conn.request(request('cut'))).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
   });
 
   it('delivers GET-stream messages to receive() and reopens the stream with Last-Event-ID', async () => {
