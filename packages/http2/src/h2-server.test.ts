@@ -4,6 +4,7 @@ import {
   QueueFullError,
   ReconnectFailedError,
   SessionExpiredError,
+  TimeoutError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import { Pool } from 'undici';
@@ -323,6 +324,50 @@ describe('over h2c (node:http2 fixture)', () => {
     expect(response).toHaveProperty('result.resumed', true);
     expect(lastEventIds).toEqual(['e2']);
     expect(notes).toHaveLength(1);
+  });
+
+  it('progress resets the timeout, up to the hard maximum', async () => {
+    const conn = await open({}, { serverStream: false });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message?.method !== 'long') return false;
+      const token = (message.params as { _meta: { progressToken: string } })._meta.progressToken;
+      sse(res, []);
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        if (n <= 8) {
+          const progress = { progressToken: token, progress: n };
+          res.write(
+            `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: progress })}\n\n`,
+          );
+        } else {
+          clearInterval(timer);
+          res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { n } })}\n\n`);
+        }
+      }, 250);
+      res.on('close', () => clearInterval(timer));
+      return true;
+    };
+    const longCall = (progressToken: string) => ({
+      ...request('long'),
+      params: { _meta: { progressToken } },
+    });
+    // 900 ms of work, a 400 ms limit: progress every 100 ms keeps it alive.
+    const done = await conn.request(longCall('a'), {
+      timeoutMs: 400,
+      resetTimeoutOnProgress: true,
+    });
+    expect(done).toHaveProperty('result.n', 9);
+    // The same with a hard maximum of 1.2 s: progress cannot extend past it.
+    const error = await conn
+      .request(longCall('b'), {
+        timeoutMs: 400,
+        resetTimeoutOnProgress: true,
+        maxTotalTimeoutMs: 450,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect([1000, 1200]).toContain((error as TimeoutError).timeoutMs);
   });
 
   it('gives up resuming after maxAttempts with ReconnectFailedError', async () => {
