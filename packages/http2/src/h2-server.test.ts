@@ -354,16 +354,16 @@ describe('over h2c (node:http2 fixture)', () => {
     });
     // 900 ms of work, a 400 ms limit: progress every 100 ms keeps it alive.
     const done = await conn.request(longCall('a'), {
-      timeoutMs: 400,
+      timeoutMs: 1000,
       resetTimeoutOnProgress: true,
     });
     expect(done).toHaveProperty('result.n', 9);
     // The same with a hard maximum of 1.2 s: progress cannot extend past it.
     const error = await conn
       .request(longCall('b'), {
-        timeoutMs: 400,
+        timeoutMs: 1000,
         resetTimeoutOnProgress: true,
-        maxTotalTimeoutMs: 450,
+        maxTotalTimeoutMs: 1200,
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
