@@ -21,6 +21,7 @@ import {
   type AbortEmitter,
   contentKind,
   contentTypeError,
+  destroyBody,
   discardBody,
   type HttpTarget,
   headerValue,
@@ -220,7 +221,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       host.metrics.bytesSent(this.#bodyBytes);
       const response = await sendHttp(host.target, 'POST', headers, this.#body, this);
       if (this.#settled) {
-        discardBody(response.body);
+        destroyBody(response.body);
         return;
       }
       const status = response.statusCode;
@@ -288,7 +289,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       if (this.#settled) return;
       body = await reopenResponseStream(host, cursor.lastEventId, this);
       if (this.#settled) {
-        if (body !== undefined) discardBody(body);
+        if (body !== undefined) destroyBody(body);
         return;
       }
     }
