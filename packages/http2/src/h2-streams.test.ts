@@ -35,6 +35,38 @@ function sse(res: Res, events: string[]): void {
 }
 
 describe('streams over h2c (node:http2 fixture)', () => {
+  it('a server request on the GET stream is answered with respond()', async () => {
+    server = await startH2Server({});
+    const answers: unknown[] = [];
+    let answered: () => void = () => {};
+    const gotAnswer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    let opened = false;
+    server.intercept = (req, res, message) => {
+      if (req.method === 'GET' && !opened) {
+        opened = true;
+        sse(res, [`data: ${JSON.stringify({ jsonrpc: '2.0', id: 's1', method: 'ping' })}\n\n`]);
+        return true;
+      }
+      if (req.method === 'POST' && message !== undefined && 'result' in message) {
+        answers.push(message);
+        res.writeHead(202).end();
+        answered();
+        return true;
+      }
+      return false;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    const ping = await connection.receive();
+    expect(ping).toMatchObject({ id: 's1', method: 'ping' });
+    await connection.respond({ jsonrpc: '2.0', id: 's1', result: {} });
+    await gotAnswer;
+    expect(answers).toEqual([{ jsonrpc: '2.0', id: 's1', result: {} }]);
+  });
+
   it('keeps an idle SSE response alive past the dispatcher bodyTimeout', async () => {
     server = await startH2Server({});
     const pool = new Pool(new URL(server.url).origin, {
