@@ -18,6 +18,9 @@ export const ErrorCode = {
   TRANSPORT: 'MCP_TRANSPORT',
   RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
   INVALID_OPTIONS: 'MCP_INVALID_OPTIONS',
+  SSE_BUFFER_OVERFLOW: 'MCP_SSE_BUFFER_OVERFLOW',
+  INVALID_SSE_FIELD: 'MCP_INVALID_SSE_FIELD',
+  ENDPOINT_ORIGIN: 'MCP_ENDPOINT_ORIGIN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -256,6 +259,54 @@ export class InvalidOptionsError extends McpConnectionError {
       options,
     );
     this.issues = issues;
+  }
+}
+
+/** An SSE peer sent one line or event longer than the reader's buffer limit. */
+export class SseBufferOverflowError extends ProtocolError {
+  override name = 'SseBufferOverflowError';
+  readonly maxBufferSize: number;
+
+  constructor(maxBufferSize: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.SSE_BUFFER_OVERFLOW,
+      `SSE event exceeds the buffer limit of ${maxBufferSize} characters`,
+      false,
+      options,
+    );
+    this.maxBufferSize = maxBufferSize;
+  }
+}
+
+/** An SSE field that cannot be written: an `id` or `event` with a line break, a bad `retry`. */
+export class InvalidSseFieldError extends McpConnectionError {
+  override name = 'InvalidSseFieldError';
+  readonly field: 'id' | 'event' | 'retry';
+
+  constructor(field: 'id' | 'event' | 'retry', detail: string, options?: McpErrorOptions) {
+    super(ErrorCode.INVALID_SSE_FIELD, `Invalid SSE ${field}: ${detail}`, false, options);
+    this.field = field;
+  }
+}
+
+/**
+ * A legacy (2024-11-05) HTTP+SSE server announced a message endpoint on another origin than its
+ * SSE stream. Posting there could leak the session to a third party, so it is refused.
+ */
+export class EndpointOriginError extends ProtocolError {
+  override name = 'EndpointOriginError';
+  readonly endpoint: string;
+  readonly expectedOrigin: string;
+
+  constructor(endpoint: string, expectedOrigin: string, options?: McpErrorOptions) {
+    super(
+      ErrorCode.ENDPOINT_ORIGIN,
+      `Endpoint ${JSON.stringify(endpoint)} is not on the SSE stream's origin ${expectedOrigin}`,
+      false,
+      options,
+    );
+    this.endpoint = endpoint;
+    this.expectedOrigin = expectedOrigin;
   }
 }
 
