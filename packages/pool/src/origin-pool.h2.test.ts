@@ -51,6 +51,8 @@ describe('OriginPool over HTTP/2', () => {
     );
     expect(server.tcpConnections).toBeLessThanOrEqual(2);
     expect(server.h2Sessions).toBeLessThanOrEqual(2);
+    // Per session: initialize, notifications/initialized, GET (405); then one per request.
+    expect(server.streams).toBe(100 * 3 + 10_000);
     const stats = pool.stats();
     expect(stats.total.sessions).toBe(100);
     expect(stats.total.metrics.requests.succeeded).toBe(10_100);
