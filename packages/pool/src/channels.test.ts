@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { initialize, tinyFactory } from '../test/helpers.ts';
+import { countingFactory, initialize } from '../test/helpers.ts';
 import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import { OriginPool } from './origin-pool.ts';
 
@@ -32,7 +32,7 @@ describe('OriginPool diagnostics channels', () => {
     const opened = record('mcp:pool:session:open');
     const server = await new McpHttp2Server().listen();
     try {
-      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+      await using pool = new OriginPool({ factory: countingFactory(), h2c: true });
       await Promise.all([
         pool.connection(server.url, { key: 'a' }),
         pool.connection(server.url, { key: 'a' }),
