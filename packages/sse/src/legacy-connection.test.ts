@@ -1,17 +1,23 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import {
+  AbortedError,
   ConnectionClosedError,
   EndpointOriginError,
+  HttpStatusError,
+  InvalidMessageError,
   InvalidOptionsError,
   type JsonRpcMessage,
   type ProtocolError,
+  SessionExpiredError,
   TimeoutError,
   UnknownResponseIdError,
 } from '@mcp/connection-core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { Agent, H2CClient } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSseConnection, type SseConnection } from './legacy-connection.ts';
@@ -32,11 +38,11 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 /** The official SDK's legacy HTTP+SSE server: GET /sse, POST /messages?sessionId=... */
-async function sdkServer() {
+async function sdkServer(kind: 'http1' | 'h2c' = 'http1') {
   const transports = new Map<string, SSEServerTransport>();
   const servers: McpServer[] = [];
   const cancelled: string[] = [];
-  const server = http.createServer(async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/sse') {
       const transport = new SSEServerTransport('/messages', res);
@@ -86,8 +92,28 @@ async function sdkServer() {
       return;
     }
     res.writeHead(404).end();
-  });
-  const origin = await listen(server);
+  };
+  let origin: string;
+  if (kind === 'http1') {
+    origin = await listen(http.createServer(handler));
+  } else {
+    // The SDK's legacy transport on the HTTP/2 compatibility API (it drops `Connection` itself).
+    const h2 = http2.createServer((req, res) => {
+      void handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
+    });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    h2.on('session', (session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+    h2.listen(0, '127.0.0.1');
+    await once(h2, 'listening');
+    cleanups.push(() => {
+      for (const session of sessions) session.destroy();
+      return new Promise<void>((resolve) => h2.close(() => resolve()));
+    });
+    origin = `http://127.0.0.1:${(h2.address() as AddressInfo).port}`;
+  }
   cleanups.push(async () => {
     for (const mcp of servers) await mcp.close();
   });
@@ -153,6 +179,12 @@ describe('createSseConnection against the SDK legacy server', () => {
     expect(stats.requests).toMatchObject({ started: 22, succeeded: 22, failed: 0, inFlight: 0 });
     expect(stats.notifications.sent).toBe(1);
 
+    await expect(
+      connection.request(
+        { jsonrpc: '2.0', id: 'pre', method: 'ping' },
+        { signal: AbortSignal.abort() },
+      ),
+    ).rejects.toBeInstanceOf(AbortedError);
     const hanging = connection.request({
       jsonrpc: '2.0',
       id: 'h',
@@ -179,6 +211,21 @@ describe('createSseConnection against the SDK legacy server', () => {
     const message = await connection.receive();
     expect(message).toMatchObject({ method: 'notifications/tools/list_changed' });
     expect(connection.metrics.snapshot().notifications.received).toBe(1);
+  });
+
+  it('answers a server-to-client request with respond()', async () => {
+    const server = await sdkServer();
+    const connection = await connect(server.url);
+    await initialize(connection);
+    const mcp = server.servers[0] as McpServer;
+    const ping = mcp.server.ping();
+    for await (const message of connection) {
+      expect(message).toMatchObject({ method: 'ping' });
+      const { id } = message as { id: string | number };
+      await connection.respond({ jsonrpc: '2.0', id, result: {} });
+      break;
+    }
+    await expect(ping).resolves.toEqual({});
   });
 
   it('routes progress notifications of a request to its onMessage', async () => {
@@ -248,6 +295,7 @@ describe('createSseConnection against the SDK legacy server', () => {
 async function rawServer(
   onGet: (res: http.ServerResponse) => void,
   onPost?: (body: string) => void,
+  postStatus = 202,
 ) {
   const streams: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
@@ -263,13 +311,40 @@ async function rawServer(
       body += c;
     });
     req.on('end', () => {
-      res.writeHead(202).end();
+      res.writeHead(postStatus).end();
       onPost?.(body);
     });
   });
   const origin = await listen(server);
   return { url: `${origin}/sse`, streams };
 }
+
+describe('createSseConnection over HTTP/2 (h2c)', () => {
+  // Node prints one UnsupportedWarning: the SDK sets `Connection`, which HTTP/2 drops.
+  it('multiplexes concurrent requests on one connection', async () => {
+    const server = await sdkServer('h2c');
+    const client = new H2CClient(new URL(server.url).origin);
+    cleanups.push(() => client.close());
+    const connection = await connect(server.url, { dispatcher: client });
+    expect(connection.isMultiplexed).toBe(true);
+    await initialize(connection);
+    const calls = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        connection.request({
+          jsonrpc: '2.0',
+          id: i + 10,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { text: `h2 ${i}` } },
+        }),
+      ),
+    );
+    calls.forEach((response, i) => {
+      expect(response).toMatchObject({ id: i + 10, result: { content: [{ text: `h2 ${i}` }] } });
+    });
+    await connection.close();
+    expect(client.closed).toBe(false);
+  });
+});
 
 describe('createSseConnection protocol checks', () => {
   it('refuses an endpoint on another origin', async () => {
@@ -307,6 +382,40 @@ describe('createSseConnection protocol checks', () => {
     await expect(createSseConnection({ url, endpointTimeoutMs: 50 })).rejects.toBeInstanceOf(
       TimeoutError,
     );
+  });
+
+  it('maps a 404 from the message endpoint to SessionExpiredError', async () => {
+    const { url } = await rawServer(
+      (res) => {
+        res.write('event: endpoint\ndata: /gone?sessionId=old\n\n');
+      },
+      undefined,
+      404,
+    );
+    const connection = await connect(url);
+    const err = await connection
+      .request({ jsonrpc: '2.0', id: 1, method: 'ping' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionExpiredError);
+    expect((err as SessionExpiredError).sessionId).toBe('old');
+    expect((err as SessionExpiredError).cause).toBeInstanceOf(HttpStatusError);
+  });
+
+  it('uses a caller-supplied dispatcher and leaves it open on close', async () => {
+    const server = await sdkServer();
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const connection = await connect(server.url, { dispatcher: agent });
+    await initialize(connection);
+    const first = connection.request({ jsonrpc: '2.0', id: 'same', method: 'ping' });
+    await expect(
+      connection.request({ jsonrpc: '2.0', id: 'same', method: 'ping' }),
+    ).rejects.toBeInstanceOf(InvalidMessageError);
+    await first;
+    await connection.close();
+    expect(agent.closed).toBe(false);
+    const again = await connect(server.url, { dispatcher: agent });
+    await initialize(again);
   });
 
   it('validates its options', async () => {

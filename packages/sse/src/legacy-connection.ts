@@ -1,7 +1,9 @@
 import {
+  AbortedError,
   type Connection,
   ConnectionClosedError,
   ConnectionMetrics,
+  InvalidMessageError,
   isJsonRpcNotification,
   isJsonRpcResponse,
   isMcpConnectionError,
@@ -154,9 +156,15 @@ export class SseConnection implements Connection {
 
   request(message: JsonRpcRequest, options: RequestOptions = {}): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
+    if (options.signal?.aborted) {
+      return Promise.reject(new AbortedError({ cause: options.signal.reason }));
+    }
     if (this.#pending.has(message.id)) {
       return Promise.reject(
-        new ConnectionClosedError(`A request with id ${JSON.stringify(message.id)} is in flight`),
+        new InvalidMessageError(
+          'bad-id',
+          `a request with id ${JSON.stringify(message.id)} is in flight`,
+        ),
       );
     }
     const { id, method } = message;
@@ -263,11 +271,11 @@ export class SseConnection implements Connection {
     }
     if (!this.#closed) {
       // The server ended the stream: the legacy transport cannot resume, so the session is over.
-      this.#closing ??= this.#shutdown(
-        new ConnectionClosedError('The server closed the SSE stream', {
-          cause: isMcpConnectionError(failure) ? failure : asTransportError(failure, 'SSE'),
-        }),
+      const reason = new ConnectionClosedError(
+        'The server closed the SSE stream',
+        failure === undefined ? undefined : { cause: failure },
       );
+      this.#closing ??= this.#shutdown(reason);
     }
   }
 

@@ -88,6 +88,7 @@ export class ResumableSseStream implements AsyncIterable<SseEvent> {
       'ResumableSseStream options',
     );
     this.#lastEventId = this.#options.lastEventId;
+    if (this.#lastEventId) this.#seen.add(this.#lastEventId);
   }
 
   /** The id of the latest event yielded: where the next reconnection resumes. */
