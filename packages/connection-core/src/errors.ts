@@ -14,6 +14,7 @@ export const ErrorCode = {
   UNKNOWN_RESPONSE_ID: 'MCP_UNKNOWN_RESPONSE_ID',
   CONNECTION_CLOSED: 'MCP_CONNECTION_CLOSED',
   QUEUE_FULL: 'MCP_QUEUE_FULL',
+  SESSION_LIMIT: 'MCP_SESSION_LIMIT',
   TRANSPORT: 'MCP_TRANSPORT',
   RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
   INVALID_OPTIONS: 'MCP_INVALID_OPTIONS',
@@ -190,6 +191,27 @@ export class QueueFullError extends McpConnectionError {
 
   constructor(limit: number, what = 'Request queue', options?: McpErrorOptions) {
     super(ErrorCode.QUEUE_FULL, `${what} is full (${limit} waiting)`, true, options);
+    this.limit = limit;
+  }
+}
+
+/**
+ * A pool already holds its limit of sessions to one origin and every one of them has requests
+ * in flight, so none can be closed to make room. Retry once some finish, or raise the limit.
+ */
+export class SessionLimitError extends McpConnectionError {
+  override name = 'SessionLimitError';
+  readonly origin: string;
+  readonly limit: number;
+
+  constructor(origin: string, limit: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.SESSION_LIMIT,
+      `Session limit reached for ${origin} (${limit} sessions, all busy)`,
+      true,
+      options,
+    );
+    this.origin = origin;
     this.limit = limit;
   }
 }
