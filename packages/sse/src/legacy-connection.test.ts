@@ -3,6 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import {
+  AbortedError,
   ConnectionClosedError,
   EndpointOriginError,
   HttpStatusError,
@@ -178,6 +179,12 @@ describe('createSseConnection against the SDK legacy server', () => {
     expect(stats.requests).toMatchObject({ started: 22, succeeded: 22, failed: 0, inFlight: 0 });
     expect(stats.notifications.sent).toBe(1);
 
+    await expect(
+      connection.request(
+        { jsonrpc: '2.0', id: 'pre', method: 'ping' },
+        { signal: AbortSignal.abort() },
+      ),
+    ).rejects.toBeInstanceOf(AbortedError);
     const hanging = connection.request({
       jsonrpc: '2.0',
       id: 'h',
@@ -204,6 +211,21 @@ describe('createSseConnection against the SDK legacy server', () => {
     const message = await connection.receive();
     expect(message).toMatchObject({ method: 'notifications/tools/list_changed' });
     expect(connection.metrics.snapshot().notifications.received).toBe(1);
+  });
+
+  it('answers a server-to-client request with respond()', async () => {
+    const server = await sdkServer();
+    const connection = await connect(server.url);
+    await initialize(connection);
+    const mcp = server.servers[0] as McpServer;
+    const ping = mcp.server.ping();
+    for await (const message of connection) {
+      expect(message).toMatchObject({ method: 'ping' });
+      const { id } = message as { id: string | number };
+      await connection.respond({ jsonrpc: '2.0', id, result: {} });
+      break;
+    }
+    await expect(ping).resolves.toEqual({});
   });
 
   it('routes progress notifications of a request to its onMessage', async () => {
