@@ -34,6 +34,14 @@ export interface FaultServer {
 }
 
 const LATEST = '2025-11-25';
+
+/** Streams this server finished itself; any other stream that closes was cut by the client. */
+const answered = new WeakSet<http2.ServerHttp2Stream>();
+
+function finish(stream: http2.ServerHttp2Stream, body?: string): void {
+  answered.add(stream);
+  stream.end(body);
+}
 export const HUGE_BODY_BYTES = 8 * 1024 * 1024;
 
 export async function startFaultServer(port = 0): Promise<FaultServer> {
@@ -57,12 +65,12 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
     if (method === 'DELETE') {
       if (sessionId) sessions.delete(sessionId);
       stream.respond({ ':status': 200 });
-      stream.end();
+      finish(stream);
       return;
     }
     if (method === 'GET') {
       stream.respond({ ':status': 405 });
-      stream.end();
+      finish(stream);
       return;
     }
     const chunks: Buffer[] = [];
@@ -106,7 +114,7 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       if (message.id === undefined || message.method === undefined) {
         if (message.method === 'notifications/cancelled') cancelNotifications++;
         stream.respond({ ':status': 202 });
-        stream.end();
+        finish(stream);
         return;
       }
       const reply = (result: unknown) =>
@@ -135,7 +143,7 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       });
     });
     stream.on('close', () => {
-      if (!stream.headersSent || !stream.writableEnded) cancelledStreams++;
+      if (!answered.has(stream)) cancelledStreams++;
     });
   });
 
@@ -175,36 +183,38 @@ function json(
 ): void {
   if (stream.destroyed) return;
   stream.respond({ ':status': status, 'content-type': 'application/json', ...headers });
-  stream.end(JSON.stringify(body));
+  finish(stream, JSON.stringify(body));
 }
 
 function fault(stream: http2.ServerHttp2Stream, kind: FaultKind, id: string | number): void {
   switch (kind) {
     case 'reset':
+      answered.add(stream);
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
     case 'stall':
       return; // never answers; the client's timeout must end it
     case 'malformed-json':
       stream.respond({ ':status': 200, 'content-type': 'application/json' });
-      stream.end('{"jsonrpc":"2.0","id":');
+      finish(stream, '{"jsonrpc":"2.0","id":');
       return;
     case 'malformed-sse':
       stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
-      stream.end('event: message\ndata: {not json\n\n');
+      finish(stream, 'event: message\ndata: {not json\n\n');
       return;
     case 'wrong-content-type':
       stream.respond({ ':status': 200, 'content-type': 'text/html' });
-      stream.end('<html>hello</html>');
+      finish(stream, '<html>hello</html>');
       return;
     case 'http-500':
       stream.respond({ ':status': 500, 'content-type': 'text/plain' });
-      stream.end('internal failure');
+      finish(stream, 'internal failure');
       return;
     case 'huge': {
       stream.respond({ ':status': 200, 'content-type': 'application/json' });
       const text = 'x'.repeat(HUGE_BODY_BYTES);
-      stream.end(
+      finish(
+        stream,
         JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } }),
       );
       return;
