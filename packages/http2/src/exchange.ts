@@ -26,6 +26,7 @@ import {
   type HttpTarget,
   headerValue,
   type ResponseBody,
+  type ResponseData,
   readBody,
   sendHttp,
   statusError,
@@ -228,7 +229,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       if (status >= 200 && status < 300 && status !== 202 && status !== 204) {
         if (isInitialize) this.#sessionHeader = headerValue(response.headers, 'mcp-session-id');
         const kind = contentKind(response.headers['content-type']);
-        if (kind === 'json') return this.#readJson(response.body);
+        if (kind === 'json') return this.#readJson(response);
         if (kind === 'sse') return this.#readSse(response.body);
         throw contentTypeError(response, POST_SUCCESS_TYPES);
       }
@@ -246,8 +247,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     }
   }
 
-  async #readJson(body: ResponseBody): Promise<void> {
-    const bytes = await readBody(body, this.#host.metrics);
+  async #readJson(response: ResponseData): Promise<void> {
+    const host = this.#host;
+    const bytes = await readBody(response, host.metrics, host.options.maxResponseBytes);
     if (this.#settled) return;
     const messages = parseMessages(bytes);
     for (let i = 0; i < messages.length; i++) this.#handle(messages[i] as JsonRpcMessage);

@@ -1,4 +1,4 @@
-import { ReconnectFailedError, TimeoutError } from '@mcp/connection-core';
+import { ReconnectFailedError, ResponseTooLargeError, TimeoutError } from '@mcp/connection-core';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type H2Server, type Res, startH2Server } from '../test/h2-server.ts';
@@ -166,6 +166,34 @@ describe('streams over h2c (node:http2 fixture)', () => {
     const pending = conn.request(request('endless'), { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(await pending).toBeInstanceOf(TimeoutError);
     await closed;
+  });
+
+  it('a JSON answer over maxResponseBytes fails with ResponseTooLargeError, with or without a length', async () => {
+    const conn = await open({}, { serverStream: false, maxResponseBytes: 1024 });
+    const big = (id: unknown) =>
+      JSON.stringify({ jsonrpc: '2.0', id, result: { text: 'x'.repeat(4096) } });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message === undefined || !('id' in message)) return false;
+      if (message.method === 'sized') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(big(message.id));
+        return true;
+      }
+      if (message.method === 'chunked') {
+        // No content-length: the limit is found while reading.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const text = big(message.id);
+        res.write(text.slice(0, 600));
+        res.end(text.slice(600));
+        return true;
+      }
+      return false;
+    };
+    for (const method of ['sized', 'chunked']) {
+      const error = await conn.request(request(method)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect(error).toMatchObject({ code: 'MCP_RESPONSE_TOO_LARGE', limit: 1024 });
+    }
+    await expect(conn.request(request('tools/list'))).resolves.toHaveProperty('result');
   });
 
   it('resumes a POST stream that broke after an event id, with GET + Last-Event-ID', async () => {
