@@ -116,6 +116,14 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(gets).toBe(1);
     // The protocol of a caller's dispatcher is read from undici's connect diagnostics.
     expect(connection.httpProtocol).toBe('h2');
+    // A second Connection on the same, already connected dispatcher (as in a pool) knows it too.
+    const second = createHttp2Connection({
+      url: server.url,
+      dispatcher: pool,
+      serverStream: false,
+    });
+    expect(second.isMultiplexed).toBe(true);
+    await second.close();
   });
 
   it('aborting resets the HTTP/2 stream and tells the server', async () => {
