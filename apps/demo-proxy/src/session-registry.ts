@@ -60,6 +60,8 @@ export class SessionRegistry {
   #sessions = new Map<string, { session: ProxySession; idle: NodeJS.Timeout }>();
   #options: SessionRegistryOptions;
   #pending = 0;
+  /** Sessions (open or being opened) per upstream origin. */
+  #perOrigin = new Map<string, number>();
 
   constructor(options: SessionRegistryOptions) {
     this.#options = options;
@@ -67,6 +69,11 @@ export class SessionRegistry {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Sessions open or being opened to `upstream`'s origin. */
+  countFor(upstream: UpstreamConfig): number {
+    return this.#perOrigin.get(originOf(upstream)) ?? 0;
   }
 
   get full(): boolean {
@@ -82,10 +89,15 @@ export class SessionRegistry {
     connect: (id: string) => Promise<Connection>,
   ): Promise<ProxySession> {
     const id = randomUUID();
+    const origin = originOf(upstream);
     this.#pending++;
+    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     let connection: Connection;
     try {
       connection = await connect(id);
+    } catch (err) {
+      this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      throw err;
     } finally {
       this.#pending--;
     }
@@ -112,6 +124,8 @@ export class SessionRegistry {
     if (entry?.session === session) {
       clearTimeout(entry.idle);
       this.#sessions.delete(session.id);
+      const origin = originOf(session.upstream);
+      this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
       this.#options.onCountChange(session.upstream.name, -1);
     }
     await session.close();
@@ -139,4 +153,8 @@ export class SessionRegistry {
     }
     void this.remove(session).catch(() => {});
   }
+}
+
+function originOf(upstream: UpstreamConfig): string {
+  return new URL(upstream.url).origin;
 }

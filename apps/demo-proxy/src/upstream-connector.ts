@@ -7,6 +7,8 @@ import type { OriginTransportStats } from './metrics.ts';
  * by its id), all Connections to one origin sharing a few TCP connections.
  */
 export interface UpstreamConnector {
+  /** Sessions one upstream origin can hold; the proxy stops opening more there (503). */
+  readonly maxSessionsPerOrigin: number;
   connect(
     upstream: UpstreamConfig,
     key: string,

@@ -6,6 +6,7 @@ import {
   type JsonRpcMessage,
   parseMessage,
   SessionExpiredError,
+  SessionLimitError,
 } from '@mcp/connection-core';
 import { RelayAbort } from '../abort-reasons.ts';
 import { BodyTooLargeError, readBody } from '../body.ts';
@@ -81,7 +82,10 @@ export async function handlePost(
         requestId,
       );
     }
-    if (ctx.sessions.full) {
+    if (
+      ctx.sessions.full ||
+      ctx.sessions.countFor(upstream) >= ctx.connector.maxSessionsPerOrigin
+    ) {
       return sendRejection(
         res,
         {
@@ -98,6 +102,17 @@ export async function handlePost(
         ctx.connector.connect(upstream, id, headers),
       );
     } catch (err) {
+      if (err instanceof SessionLimitError) {
+        return sendRejection(
+          res,
+          {
+            status: 503,
+            message: 'Service Unavailable: upstream session limit',
+            headers: { 'retry-after': '5' },
+          },
+          requestId,
+        );
+      }
       log.warn({ err, upstream: upstream.name }, 'could not open an upstream session');
       return sendRejection(
         res,
