@@ -6,7 +6,7 @@ import {
 } from '@mcp/pool';
 import type { ProxyConfig, UpstreamConfig } from './config.ts';
 import type { OriginTransportStats } from './metrics.ts';
-import type { UpstreamConnector } from './upstream-connector.ts';
+import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts';
 
 /**
  * Upstream sessions from an OriginPool: one `@mcp/http2` Connection per downstream session
@@ -31,11 +31,7 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
 
   return {
     maxSessionsPerOrigin,
-    connect(
-      upstream: UpstreamConfig,
-      key: string,
-      headers: Record<string, string>,
-    ): Promise<Connection> {
+    connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders): Promise<Connection> {
       return pool.connection(upstream.url, {
         key,
         headers,

@@ -4,6 +4,7 @@ import { RelayAbort } from './abort-reasons.ts';
 import type { UpstreamConfig } from './config.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
+import type { SessionCredentials } from './handlers/common.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
@@ -16,12 +17,21 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
+  /** The client's latest Authorization (forwarded only where the upstream allows). */
+  readonly credentials: SessionCredentials;
   /** True once initialize has been answered successfully. */
   initialized = false;
   #closed = false;
 
-  constructor(id: string, upstream: UpstreamConfig, connection: Connection, bufferSize: number) {
+  constructor(
+    id: string,
+    upstream: UpstreamConfig,
+    connection: Connection,
+    bufferSize: number,
+    credentials: SessionCredentials,
+  ) {
     this.id = id;
+    this.credentials = credentials;
     this.upstream = upstream;
     this.connection = connection;
     this.events = new EventBuffer(bufferSize);
@@ -86,6 +96,7 @@ export class SessionRegistry {
    */
   async create(
     upstream: UpstreamConfig,
+    credentials: SessionCredentials,
     connect: (id: string) => Promise<Connection>,
   ): Promise<ProxySession> {
     const id = randomUUID();
@@ -101,7 +112,13 @@ export class SessionRegistry {
     } finally {
       this.#pending--;
     }
-    const session = new ProxySession(id, upstream, connection, this.#options.bufferSize);
+    const session = new ProxySession(
+      id,
+      upstream,
+      connection,
+      this.#options.bufferSize,
+      credentials,
+    );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
     this.#sessions.set(id, { session, idle });

@@ -18,7 +18,12 @@ import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
 import { acceptedFormats, checkAccept, checkContentType } from '../validate.ts';
-import { SESSION_HEADER, upstreamHeaders } from './common.ts';
+import {
+  SESSION_HEADER,
+  type SessionCredentials,
+  updateCredentials,
+  upstreamHeaders,
+} from './common.ts';
 
 /** POST /<upstream>/mcp: one JSON-RPC message from the client. */
 export async function handlePost(
@@ -96,9 +101,11 @@ export async function handlePost(
         requestId,
       );
     }
-    const headers = upstreamHeaders(upstream, req);
+    const credentials: SessionCredentials = { authorization: undefined };
+    updateCredentials(credentials, req);
+    const headers = upstreamHeaders(upstream, credentials);
     try {
-      session = await ctx.sessions.create(upstream, (id) =>
+      session = await ctx.sessions.create(upstream, credentials, (id) =>
         ctx.connector.connect(upstream, id, headers),
       );
     } catch (err) {
@@ -128,6 +135,7 @@ export async function handlePost(
     session = ctx.sessions.get(sessionId, upstream.name);
     if (!session)
       return sendRejection(res, { status: 404, message: 'Session not found' }, requestId);
+    updateCredentials(session.credentials, req);
     if (isInitialize) {
       return sendRejection(
         res,
