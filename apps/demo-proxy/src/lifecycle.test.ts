@@ -175,19 +175,28 @@ describe('proxy lifecycle', () => {
       expect(res.statusCode).toBe(200);
       return { res, events: parseSseStream(res.body)[Symbol.asyncIterator]() };
     };
-    // First GET: bump until a notification arrives (the upstream GET stream opens asynchronously).
+    // First GET: it opens with a priming event (an id, empty data).
     const first = await openGet();
+    const priming = await first.events.next();
+    expect(priming.done).toBe(false);
+    expect(priming.value?.data).toBe('');
+    expect(priming.value?.id).toBe('0');
+    // Bump until a notification arrives (the upstream GET stream opens asynchronously).
     let firstEvent: { id?: string; data: string } | undefined;
-    const next = first.events.next();
+    let next = first.events.next();
     for (let n = 10; firstEvent === undefined && n < 200; n++) {
       await call(n, 'tools/call', { name: 'bump', arguments: {} });
       const got = await Promise.race([
         next,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
       ]);
-      if (got && !got.done) firstEvent = got.value;
+      if (got && !got.done) {
+        firstEvent = got.value;
+        next = first.events.next();
+      }
     }
     expect(firstEvent?.id).toBeDefined();
+    next.catch(() => {}); // the read still pending fails when the body is destroyed
     first.res.body.destroy();
 
     // While no GET is open, two more notifications go into the buffer.
