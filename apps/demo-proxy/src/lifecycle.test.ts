@@ -123,6 +123,39 @@ describe('proxy lifecycle', () => {
     }
   });
 
+  it('aborts the upstream request when an HTTP/2 client resets its stream', async () => {
+    harness = await startHarness();
+    const id = await rawSession(harness.endpoint);
+    const session = http2.connect(harness.proxy.url);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/example/mcp',
+        ...MCP_HEADERS,
+        'mcp-session-id': id,
+      });
+      stream.on('error', () => {});
+      stream.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { ms: 60_000 } },
+        }),
+      );
+      while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
+        await new Promise((r) => setImmediate(r));
+      }
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      while (harness.upstream.cancelledCount < 1) await new Promise((r) => setTimeout(r, 10));
+      expect(
+        await metricValue(harness.proxy.url, 'mcp_proxy_requests_total', 'outcome="cancelled"'),
+      ).toBe(1);
+    } finally {
+      session.close();
+    }
+  });
+
   it('re-initializes an expired upstream session transparently', async () => {
     harness = await startHarness();
     const client = await connectClient(harness.endpoint);
