@@ -152,6 +152,22 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
   });
 
+  it('a timeout while an SSE answer streams resets that stream too', async () => {
+    const conn = await open({}, { serverStream: false });
+    const closed = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'endless') return false;
+        // Headers and a keep-alive go out, then nothing: the answer never comes.
+        sse(res, [': open\n\n']);
+        req.stream.on('close', () => resolve());
+        return true;
+      };
+    });
+    const pending = conn.request(request('endless'), { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(await pending).toBeInstanceOf(TimeoutError);
+    await closed;
+  });
+
   it('resumes a POST stream that broke after an event id, with GET + Last-Event-ID', async () => {
     const conn = await open({}, { reconnection: { initialDelayMs: 10 } });
     const lastEventIds: string[] = [];
