@@ -35,6 +35,38 @@ function sse(res: Res, events: string[]): void {
 }
 
 describe('streams over h2c (node:http2 fixture)', () => {
+  it('a server request on the GET stream is answered with respond()', async () => {
+    server = await startH2Server({});
+    const answers: unknown[] = [];
+    let answered: () => void = () => {};
+    const gotAnswer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    let opened = false;
+    server.intercept = (req, res, message) => {
+      if (req.method === 'GET' && !opened) {
+        opened = true;
+        sse(res, [`data: ${JSON.stringify({ jsonrpc: '2.0', id: 's1', method: 'ping' })}\n\n`]);
+        return true;
+      }
+      if (req.method === 'POST' && message !== undefined && 'result' in message) {
+        answers.push(message);
+        res.writeHead(202).end();
+        answered();
+        return true;
+      }
+      return false;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    const ping = await connection.receive();
+    expect(ping).toMatchObject({ id: 's1', method: 'ping' });
+    await connection.respond({ jsonrpc: '2.0', id: 's1', result: {} });
+    await gotAnswer;
+    expect(answers).toEqual([{ jsonrpc: '2.0', id: 's1', result: {} }]);
+  });
+
   it('keeps an idle SSE response alive past the dispatcher bodyTimeout', async () => {
     server = await startH2Server({});
     const pool = new Pool(new URL(server.url).origin, {
@@ -118,6 +150,22 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(rstCode).toBeTypeOf('number');
     await waitFor(() => (server?.cancelled.length ?? 0) === 1);
     expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+  });
+
+  it('a timeout while an SSE answer streams resets that stream too', async () => {
+    const conn = await open({}, { serverStream: false });
+    const closed = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'endless') return false;
+        // Headers and a keep-alive go out, then nothing: the answer never comes.
+        sse(res, [': open\n\n']);
+        req.stream.on('close', () => resolve());
+        return true;
+      };
+    });
+    const pending = conn.request(request('endless'), { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(await pending).toBeInstanceOf(TimeoutError);
+    await closed;
   });
 
   it('resumes a POST stream that broke after an event id, with GET + Last-Event-ID', async () => {

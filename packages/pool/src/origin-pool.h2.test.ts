@@ -21,6 +21,17 @@ async function openSessions(pool: OriginPool, url: string, n: number): Promise<C
   return sessions;
 }
 
+/** The next message published on a diagnostics channel. */
+function nextMessage(name: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (message: unknown): void => {
+      diagnosticsChannel.unsubscribe(name, listener);
+      resolve(message);
+    };
+    diagnosticsChannel.subscribe(name, listener);
+  });
+}
+
 describe('OriginPool over HTTP/2', () => {
   let server: McpHttp2Server;
 
@@ -153,6 +164,23 @@ describe('OriginPool over HTTP/2', () => {
     expect(server.tcpConnections).toBe(2);
   });
 
+  it('forget an origin with no session and no TCP connection left, unless its dispatcher was handed out', async () => {
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
+    const [session] = await openSessions(pool, server.url, 1);
+    const disconnected = nextMessage('mcp:pool:disconnect');
+    await session?.close();
+    await disconnected;
+    expect(pool.stats().origins).toHaveLength(0);
+    // A later call starts over with a new dispatcher.
+    const [again] = await openSessions(pool, server.url, 1);
+    expect(again).not.toBe(session);
+    const dispatcher = pool.dispatcher(server.url);
+    await again?.close();
+    await server.waitForOpenSessions(0);
+    expect(pool.dispatcher(server.url)).toBe(dispatcher);
+    expect(pool.stats().origins).toHaveLength(1);
+  });
+
   it('keep a TCP connection with a request in flight past idleTimeoutMs', async () => {
     await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
     const [session] = await openSessions(pool, server.url, 1);
@@ -224,9 +252,9 @@ describe('OriginPool over HTTP/2', () => {
     diagnosticsChannel.subscribe('mcp:pool:disconnect', onDisconnect);
     try {
       await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
+      const disconnected = nextMessage('mcp:pool:disconnect');
       await openSessions(pool, server.url, 1);
-      await server.waitForOpenSessions(0);
-      while (events.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      await disconnected;
       expect(events).toEqual(['connect 1', 'disconnect 0']);
     } finally {
       diagnosticsChannel.unsubscribe('mcp:pool:connect', onConnect);
