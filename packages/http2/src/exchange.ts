@@ -85,7 +85,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #sent = false;
   #queued = false;
   #holdsSlot = false;
-  #abortListener: (() => void) | undefined;
+  // undici registers two listeners per HTTP request (its request handler, which destroys a body
+  // being read, and its dispatch, which stops a request not yet answered): both must run.
+  #abortListeners: Array<() => void> = [];
   #failure: McpConnectionError | undefined;
   #sessionHeader: string | undefined;
   #wake: (() => void) | undefined;
@@ -158,9 +160,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#failure = error as McpConnectionError;
     this.#cleanup();
     // Stop the HTTP/2 stream, if one is open: undici resets it.
-    const listener = this.#abortListener;
-    this.#abortListener = undefined;
-    listener?.();
+    for (const listener of this.#abortListeners.splice(0)) listener();
     const code = (error as { code?: unknown }).code;
     this.#host.metrics.requestFailed(
       this.method,
@@ -170,20 +170,20 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#reject(error);
   }
 
-  // AbortEmitter: undici registers one listener per HTTP request it runs for us.
+  // AbortEmitter: what undici needs of a signal.
   get reason(): unknown {
     return this.#failure;
   }
   on(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
+    this.#abortListeners.push(listener);
     return this;
   }
   once(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
-    return this;
+    return this.on('abort', listener);
   }
   removeListener(_event: 'abort', listener: () => void): this {
-    if (this.#abortListener === listener) this.#abortListener = undefined;
+    const i = this.#abortListeners.indexOf(listener);
+    if (i !== -1) this.#abortListeners.splice(i, 1);
     return this;
   }
 

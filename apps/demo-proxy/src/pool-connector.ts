@@ -1,0 +1,55 @@
+import type { Connection } from '@mcp/connection-core';
+import {
+  defaultMaxSessionsPerOrigin,
+  OriginPool,
+  type PooledHttp2ConnectionOptions,
+} from '@mcp/pool';
+import type { ProxyConfig, UpstreamConfig } from './config.ts';
+import type { OriginTransportStats } from './metrics.ts';
+import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts';
+
+/**
+ * Upstream sessions from an OriginPool: one `@mcp/http2` Connection per downstream session
+ * (pool key = the downstream session id), every Connection to an origin sharing that origin's
+ * few TCP connections. Upstream sessions that expire are re-initialized by the Connection.
+ */
+export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
+  const h2cOrigins = [
+    ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
+  ];
+  const { connectionsPerOrigin, maxConcurrentStreams } = config.pool;
+  const maxSessionsPerOrigin = defaultMaxSessionsPerOrigin(
+    connectionsPerOrigin,
+    maxConcurrentStreams,
+  );
+  const pool = new OriginPool<PooledHttp2ConnectionOptions>({
+    maxConnectionsPerOrigin: connectionsPerOrigin,
+    maxConcurrentStreams,
+    maxSessionsPerOrigin,
+    h2c: h2cOrigins,
+  });
+
+  return {
+    maxSessionsPerOrigin,
+    connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders): Promise<Connection> {
+      return pool.connection(upstream.url, {
+        key,
+        headers,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        resetTimeoutOnProgress: true,
+        maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
+        reinitialize: true,
+      });
+    },
+    stats(): OriginTransportStats[] {
+      return pool.stats().origins.map((o) => ({
+        origin: o.origin,
+        connections: o.connected,
+        streams: o.running,
+      }));
+    },
+    close(): Promise<void> {
+      return pool.close();
+    },
+  };
+}
