@@ -43,6 +43,8 @@ export const LimitsConfigSchema = z.strictObject({
   drainTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Server-initiated events kept per session for `Last-Event-ID` resumption. */
   eventBufferSize: z.number().int().positive().default(100),
+  /** Time a client has to send its request headers (and a new connection its first bytes), in ms. */
+  headersTimeoutMs: z.number().int().positive().default(10_000),
   /** Interval of SSE keep-alive comments, in ms. */
   keepAliveMs: z.number().int().positive().default(15_000),
 });
