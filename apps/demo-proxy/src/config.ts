@@ -43,6 +43,8 @@ export const LimitsConfigSchema = z.strictObject({
   drainTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Server-initiated events kept per session for `Last-Event-ID` resumption. */
   eventBufferSize: z.number().int().positive().default(100),
+  /** Time a client has to send its request headers (and a new connection its first bytes), in ms. */
+  headersTimeoutMs: z.number().int().positive().default(10_000),
   /** Interval of SSE keep-alive comments, in ms. */
   keepAliveMs: z.number().int().positive().default(15_000),
 });
@@ -50,6 +52,12 @@ export const LimitsConfigSchema = z.strictObject({
 export const PoolConfigSchema = z.strictObject({
   /** TCP connections per upstream origin, at most. */
   connectionsPerOrigin: z.number().int().positive().default(4),
+  /**
+   * HTTP/2 streams per upstream TCP connection (lowered by the upstream's SETTINGS). Each
+   * session keeps one stream for its server messages, so an origin takes at most
+   * connectionsPerOrigin x maxConcurrentStreams / 2 sessions; past that, initialize gets 503.
+   */
+  maxConcurrentStreams: z.number().int().positive().default(100),
 });
 
 export const ListenConfigSchema = z.strictObject({
@@ -97,7 +105,6 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
 export type UpstreamConfig = z.output<typeof UpstreamConfigSchema>;
-export type LimitsConfig = z.output<typeof LimitsConfigSchema>;
 
 /** Validates a config object; throws InvalidOptionsError naming each bad field by its path. */
 export function parseProxyConfig(input: unknown): ProxyConfig {

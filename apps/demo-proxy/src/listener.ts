@@ -55,13 +55,16 @@ export interface Listener {
 export interface ListenerOptions {
   listen: ListenConfig;
   onRequest: RequestListener;
-  /** Timeouts for HTTP/1.1 requests headers (ms). */
-  headersTimeoutMs?: number;
+  /**
+   * How long a client may take to send its request headers (HTTP/1.1) or its first bytes (any
+   * cleartext connection), in ms; then the connection is closed (slowloris).
+   */
+  headersTimeoutMs: number;
 }
 
 /** Starts listening; resolves once the port is bound. */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
-  const { listen, onRequest } = options;
+  const { listen, onRequest, headersTimeoutMs } = options;
   const h2Sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<net.Socket>();
   const track = (session: http2.ServerHttp2Session): void => {
@@ -84,12 +87,25 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     secure.on('session', track);
     front = secure;
   } else {
-    http1 = http.createServer({ keepAlive: true }, onRequest);
+    http1 = http.createServer(
+      {
+        keepAlive: true,
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: Math.max(300_000, headersTimeoutMs),
+        // Node checks these timeouts on this interval (30 s by default): keep it finer.
+        connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+      },
+      onRequest,
+    );
     const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, onRequest);
     h2.on('session', track);
     const h1 = http1;
     front = net.createServer({ pauseOnConnect: true }, (socket) => {
+      // A connection that sends nothing is closed; once its protocol is known, the server that
+      // takes it applies its own limits.
+      socket.setTimeout(headersTimeoutMs, () => socket.destroy());
       sniffProtocol(socket, (isH2) => {
+        socket.setTimeout(0);
         if (isH2) {
           h2.emit('connection', socket);
         } else {

@@ -53,6 +53,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
   const listener: Listener = await startListener({
     listen: config.listen,
     onRequest: createRouter(ctx),
+    headersTimeoutMs: config.limits.headersTimeoutMs,
   });
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   let closing: Promise<{ drained: boolean }> | undefined;

@@ -14,6 +14,7 @@ export const ErrorCode = {
   UNKNOWN_RESPONSE_ID: 'MCP_UNKNOWN_RESPONSE_ID',
   CONNECTION_CLOSED: 'MCP_CONNECTION_CLOSED',
   QUEUE_FULL: 'MCP_QUEUE_FULL',
+  RESPONSE_TOO_LARGE: 'MCP_RESPONSE_TOO_LARGE',
   SESSION_LIMIT: 'MCP_SESSION_LIMIT',
   TRANSPORT: 'MCP_TRANSPORT',
   RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
@@ -212,6 +213,22 @@ export class SessionLimitError extends McpConnectionError {
       options,
     );
     this.origin = origin;
+    this.limit = limit;
+  }
+}
+
+/** A response body over the configured limit; it was not read further. */
+export class ResponseTooLargeError extends McpConnectionError {
+  override name = 'ResponseTooLargeError';
+  readonly limit: number;
+
+  constructor(limit: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.RESPONSE_TOO_LARGE,
+      `Response body exceeds the limit of ${limit} bytes`,
+      false,
+      options,
+    );
     this.limit = limit;
   }
 }

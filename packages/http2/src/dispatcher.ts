@@ -66,27 +66,43 @@ interface ConnectedMessage {
   connectParams: { host: string; protocol: string; version?: string };
 }
 
+/** Origins remembered at most; the oldest is forgotten first. */
+const MAX_KNOWN_ORIGINS = 4096;
+/** The protocol of the latest connection undici made to each origin (`https:` + host). */
+const protocolByOrigin = new Map<string, HttpProtocol>();
+let watching = false;
+
 /**
- * Wraps a dispatcher the caller owns. Its protocol is read from undici's `client:connected`
- * diagnostics for this origin; it is not closed by us.
+ * One listener for the whole process, not one per Connection: a pool with 10,000 sessions on
+ * one dispatcher would otherwise call 10,000 listeners on every connect.
+ */
+function watchConnections(): void {
+  if (watching) return;
+  watching = true;
+  diagnosticsChannel.subscribe('undici:client:connected', (message) => {
+    const { connectParams } = message as ConnectedMessage;
+    const key = `${connectParams.protocol}//${connectParams.host}`;
+    protocolByOrigin.delete(key);
+    protocolByOrigin.set(key, connectParams.version === 'h2' ? 'h2' : 'h1');
+    if (protocolByOrigin.size > MAX_KNOWN_ORIGINS) {
+      protocolByOrigin.delete(protocolByOrigin.keys().next().value as string);
+    }
+  });
+}
+
+/**
+ * Wraps a dispatcher the caller owns. Its protocol is that of the latest connection undici
+ * made to this origin (from its `client:connected` diagnostics), so a Connection made on a
+ * dispatcher whose TCP connection is already up knows it too. It is not closed by us.
  */
 export function wrapDispatcher(dispatcher: Dispatcher, url: URL): DispatcherHandle {
-  let protocol: HttpProtocol | undefined;
-  const channel = diagnosticsChannel.channel('undici:client:connected');
-  const onConnected = (message: unknown): void => {
-    const { connectParams } = message as ConnectedMessage;
-    if (connectParams.host === url.host && connectParams.protocol === url.protocol) {
-      protocol = connectParams.version === 'h2' ? 'h2' : 'h1';
-    }
-  };
-  channel.subscribe(onConnected);
+  watchConnections();
+  const key = `${url.protocol}//${url.host}`;
   return {
     dispatcher,
     get protocol() {
-      return protocol;
+      return protocolByOrigin.get(key);
     },
-    async close() {
-      channel.unsubscribe(onConnected);
-    },
+    async close() {},
   };
 }

@@ -26,6 +26,7 @@ import {
   type HttpTarget,
   headerValue,
   type ResponseBody,
+  type ResponseData,
   readBody,
   sendHttp,
   statusError,
@@ -84,7 +85,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #sent = false;
   #queued = false;
   #holdsSlot = false;
-  #abortListener: (() => void) | undefined;
+  // undici registers two listeners per HTTP request (its request handler, which destroys a body
+  // being read, and its dispatch, which stops a request not yet answered): both must run.
+  #abortListeners: Array<() => void> = [];
   #failure: McpConnectionError | undefined;
   #sessionHeader: string | undefined;
   #wake: (() => void) | undefined;
@@ -157,9 +160,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#failure = error as McpConnectionError;
     this.#cleanup();
     // Stop the HTTP/2 stream, if one is open: undici resets it.
-    const listener = this.#abortListener;
-    this.#abortListener = undefined;
-    listener?.();
+    for (const listener of this.#abortListeners.splice(0)) listener();
     const code = (error as { code?: unknown }).code;
     this.#host.metrics.requestFailed(
       this.method,
@@ -169,20 +170,20 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#reject(error);
   }
 
-  // AbortEmitter: undici registers one listener per HTTP request it runs for us.
+  // AbortEmitter: what undici needs of a signal.
   get reason(): unknown {
     return this.#failure;
   }
   on(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
+    this.#abortListeners.push(listener);
     return this;
   }
   once(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
-    return this;
+    return this.on('abort', listener);
   }
   removeListener(_event: 'abort', listener: () => void): this {
-    if (this.#abortListener === listener) this.#abortListener = undefined;
+    const i = this.#abortListeners.indexOf(listener);
+    if (i !== -1) this.#abortListeners.splice(i, 1);
     return this;
   }
 
@@ -228,7 +229,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       if (status >= 200 && status < 300 && status !== 202 && status !== 204) {
         if (isInitialize) this.#sessionHeader = headerValue(response.headers, 'mcp-session-id');
         const kind = contentKind(response.headers['content-type']);
-        if (kind === 'json') return this.#readJson(response.body);
+        if (kind === 'json') return this.#readJson(response);
         if (kind === 'sse') return this.#readSse(response.body);
         throw contentTypeError(response, POST_SUCCESS_TYPES);
       }
@@ -246,8 +247,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     }
   }
 
-  async #readJson(body: ResponseBody): Promise<void> {
-    const bytes = await readBody(body, this.#host.metrics);
+  async #readJson(response: ResponseData): Promise<void> {
+    const host = this.#host;
+    const bytes = await readBody(response, host.metrics, host.options.maxResponseBytes);
     if (this.#settled) return;
     const messages = parseMessages(bytes);
     for (let i = 0; i < messages.length; i++) this.#handle(messages[i] as JsonRpcMessage);

@@ -1,4 +1,4 @@
-import { ReconnectFailedError, TimeoutError } from '@mcp/connection-core';
+import { ReconnectFailedError, ResponseTooLargeError, TimeoutError } from '@mcp/connection-core';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type H2Server, type Res, startH2Server } from '../test/h2-server.ts';
@@ -116,6 +116,14 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(gets).toBe(1);
     // The protocol of a caller's dispatcher is read from undici's connect diagnostics.
     expect(connection.httpProtocol).toBe('h2');
+    // A second Connection on the same, already connected dispatcher (as in a pool) knows it too.
+    const second = createHttp2Connection({
+      url: server.url,
+      dispatcher: pool,
+      serverStream: false,
+    });
+    expect(second.isMultiplexed).toBe(true);
+    await second.close();
   });
 
   it('aborting resets the HTTP/2 stream and tells the server', async () => {
@@ -150,6 +158,50 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(rstCode).toBeTypeOf('number');
     await waitFor(() => (server?.cancelled.length ?? 0) === 1);
     expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+  });
+
+  it('a timeout while an SSE answer streams resets that stream too', async () => {
+    const conn = await open({}, { serverStream: false });
+    const closed = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'endless') return false;
+        // Headers and a keep-alive go out, then nothing: the answer never comes.
+        sse(res, [': open\n\n']);
+        req.stream.on('close', () => resolve());
+        return true;
+      };
+    });
+    const pending = conn.request(request('endless'), { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(await pending).toBeInstanceOf(TimeoutError);
+    await closed;
+  });
+
+  it('a JSON answer over maxResponseBytes fails with ResponseTooLargeError, with or without a length', async () => {
+    const conn = await open({}, { serverStream: false, maxResponseBytes: 1024 });
+    const big = (id: unknown) =>
+      JSON.stringify({ jsonrpc: '2.0', id, result: { text: 'x'.repeat(4096) } });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message === undefined || !('id' in message)) return false;
+      if (message.method === 'sized') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(big(message.id));
+        return true;
+      }
+      if (message.method === 'chunked') {
+        // No content-length: the limit is found while reading.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const text = big(message.id);
+        res.write(text.slice(0, 600));
+        res.end(text.slice(600));
+        return true;
+      }
+      return false;
+    };
+    for (const method of ['sized', 'chunked']) {
+      const error = await conn.request(request(method)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect(error).toMatchObject({ code: 'MCP_RESPONSE_TOO_LARGE', limit: 1024 });
+    }
+    await expect(conn.request(request('tools/list'))).resolves.toHaveProperty('result');
   });
 
   it('resumes a POST stream that broke after an event id, with GET + Last-Event-ID', async () => {

@@ -3,6 +3,7 @@ import {
   type ConnectionMetrics,
   HttpStatusError,
   isMcpConnectionError,
+  ResponseTooLargeError,
   TransportError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
@@ -79,16 +80,40 @@ export function headerValue(headers: ResponseData['headers'], name: string): str
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Reads a whole body, counting its bytes. */
+/** Reads a whole body of at most `limit` bytes, counting its bytes. */
 export async function readBody(
-  body: ResponseBody,
+  response: ResponseData,
   metrics: ConnectionMetrics,
+  limit: number,
 ): Promise<Uint8Array> {
+  const { body } = response;
+  const declared = Number(headerValue(response.headers, 'content-length'));
+  if (declared > limit) {
+    destroyBody(body);
+    throw new ResponseTooLargeError(limit);
+  }
   try {
-    const bytes = await body.bytes();
-    metrics.bytesReceived(bytes.byteLength);
-    return bytes;
+    if (declared >= 0) {
+      const bytes = await body.bytes();
+      metrics.bytesReceived(bytes.byteLength);
+      return bytes;
+    }
+    // No length given: count while reading, and stop at the limit.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      length += buffer.byteLength;
+      metrics.bytesReceived(buffer.byteLength);
+      if (length > limit) {
+        destroyBody(body);
+        throw new ResponseTooLargeError(limit);
+      }
+      chunks.push(buffer);
+    }
+    return Buffer.concat(chunks, length);
   } catch (cause) {
+    if (cause instanceof ResponseTooLargeError) throw cause;
     throw toTransportError(cause, 'Reading the response body failed');
   }
 }

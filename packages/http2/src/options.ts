@@ -16,6 +16,8 @@ export type HeadersProvider = (
 ) => Record<string, string> | Promise<Record<string, string>>;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Largest JSON response body read, in bytes (SSE events have @mcp/sse's own limit, also 16 MiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
 export const DEFAULT_MAX_QUEUED_REQUESTS = 4096;
 export const DEFAULT_RECEIVE_QUEUE_CAPACITY = 1024;
@@ -84,6 +86,7 @@ export const Http2ConnectionOptionsSchema = z
     maxConcurrentRequests: z.number().int().positive().default(DEFAULT_MAX_CONCURRENT_REQUESTS),
     maxQueuedRequests: z.number().int().nonnegative().default(DEFAULT_MAX_QUEUED_REQUESTS),
     receiveQueueCapacity: z.number().int().positive().default(DEFAULT_RECEIVE_QUEUE_CAPACITY),
+    maxResponseBytes: z.number().int().positive().default(DEFAULT_MAX_RESPONSE_BYTES),
     reconnection: ReconnectionSchema.prefault({}),
     serverStream: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
     reinitialize: z.boolean().default(false),
