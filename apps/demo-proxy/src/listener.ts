@@ -97,6 +97,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       },
       onRequest,
     );
+    // This server never listens (the front server hands it sockets), and Node starts the timer
+    // that enforces headersTimeout on 'listening': start it. `close()` stops it.
+    http1.emit('listening');
     const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, onRequest);
     h2.on('session', track);
     const h1 = http1;
@@ -145,6 +148,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       for (const session of h2Sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       http1?.closeAllConnections();
+      // Stops its timeout timer; it never listened, so there is nothing else to close.
+      http1?.close(() => {});
       front.close();
     },
   };
