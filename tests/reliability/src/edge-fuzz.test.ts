@@ -150,6 +150,9 @@ describe('fuzzing the proxy edge', () => {
     expect(checks).toEqual(
       Array.from({ length: 20 }, (_, n) => ({ kind: 'result', text: `n${n}` })),
     );
+    console.log(
+      `edge fuzz: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    );
     // More than one kind of answer was exercised (a fuzz that only ever hits 403 proves little).
     expect(statuses.size).toBeGreaterThan(4);
   });

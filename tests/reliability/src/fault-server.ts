@@ -42,7 +42,8 @@ function finish(stream: http2.ServerHttp2Stream, body?: string): void {
   answered.add(stream);
   stream.end(body);
 }
-export const HUGE_BODY_BYTES = 8 * 1024 * 1024;
+// Over @mcp/http2's default maxResponseBytes (16 MiB).
+export const HUGE_BODY_BYTES = 20 * 1024 * 1024;
 
 export async function startFaultServer(port = 0): Promise<FaultServer> {
   const sessions = new Set<string>();

@@ -38,6 +38,7 @@ describe('upstream faults through the proxy', () => {
     ['http-500'],
     ['stall'],
     ['endless'],
+    ['huge'],
   ])('%s: the call fails cleanly and nothing else is disturbed', async (kind) => {
     const faulty = await openClient(proxy.endpoint);
     try {
