@@ -1,9 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Each package is a project with its own vitest.config.ts (see vitest.project.ts).
 export default defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'tests/*'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
   },
 });

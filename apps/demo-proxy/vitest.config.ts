@@ -1,6 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.project.ts';
 
-// The proxy's tests run real servers end to end: generous limits for a loaded 2-core machine.
-export default defineProject({
-  test: { name: 'demo-proxy', testTimeout: 60_000, hookTimeout: 60_000 },
-});
+export default packageProject('demo-proxy', 60_000);

@@ -1,9 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageProject } from '../../vitest.project.ts';
 
-export default defineConfig({
-  test: {
-    name: 'reliability-tests',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
-});
+// Real processes, faults and 10,000-session churn: the longest limits of the repository.
+export default packageProject('reliability-tests', 180_000);
