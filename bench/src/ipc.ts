@@ -1,0 +1,102 @@
+/**
+ * The messages the bench's processes exchange over the fork IPC channel, and the child side of
+ * the stats protocol: every child answers `stats` with its own CPU time and memory, so CPU is
+ * attributed per process.
+ */
+
+export interface ProcessStats {
+  /** User + system CPU time of the process so far, in µs. */
+  cpuUs: number;
+  /** Resident set size now, in bytes. */
+  rss: number;
+  /** Peak resident set size over the process's life, in bytes. */
+  maxRss: number;
+  /** TCP connections the process accepted so far (servers only). */
+  accepted: number;
+}
+
+export type ParentMessage = { type: 'stats'; seq: number } | { type: 'go' } | { type: 'stop' };
+
+export type ChildMessage =
+  | { type: 'ready'; ports: Record<string, number> }
+  | ({ type: 'stats'; seq: number } & ProcessStats)
+  | { type: 'warm' }
+  | { type: 'result'; result: LoadResult }
+  | { type: 'failed'; error: string };
+
+export interface LoadResult {
+  calls: number;
+  errors: number;
+  firstError: string | undefined;
+  durationMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU the load generator spent in the measured window, in µs. */
+  cpuUs: number;
+  rss: number;
+  maxRss: number;
+}
+
+export function snapshot(accepted: number): ProcessStats {
+  const cpu = process.cpuUsage();
+  return {
+    cpuUs: cpu.user + cpu.system,
+    rss: process.memoryUsage.rss(),
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    accepted,
+  };
+}
+
+export function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) {
+      resolve();
+      return;
+    }
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+/**
+ * Makes this child answer stats requests and stop when told to or when the parent goes away,
+ * so nothing outlives the run.
+ */
+export function serveChild(options: {
+  accepted?: () => number;
+  close?: () => Promise<void>;
+  onGo?: () => void;
+}): void {
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(0), 2_000);
+    try {
+      await options.close?.();
+    } finally {
+      clearTimeout(timer);
+      process.exit(0);
+    }
+  };
+  process.on('message', (raw) => {
+    const message = raw as ParentMessage;
+    if (message.type === 'stats') {
+      void send({ type: 'stats', seq: message.seq, ...snapshot(options.accepted?.() ?? 0) });
+    } else if (message.type === 'go') {
+      options.onGo?.();
+    } else if (message.type === 'stop') {
+      void stop();
+    }
+  });
+  process.on('disconnect', () => void stop());
+}
+
+/** Reads `--name=value` style arguments given to a child. */
+export function childArgs(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of process.argv.slice(2)) {
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (match?.[1] !== undefined && match[2] !== undefined) out[match[1]] = match[2];
+  }
+  return out;
+}

@@ -1,0 +1,266 @@
+/**
+ * `pnpm bench`: compares our MCP client and proxy against what users would use instead (the
+ * official SDK v1 and v2 clients, a proxy built from the SDK alone) and against raw HTTP/2
+ * floors, in one run of a few minutes. Every server, proxy and load generator runs in its own
+ * process so CPU per call is attributed per process.
+ *
+ * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
+ * summarise them), --only=client,floor,proxy,scale.
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type CellResult, type CellSpec, runCell, type Timing } from './cell.ts';
+import { BenchChild } from './child-process.ts';
+import type { ClientKind } from './clients.ts';
+import { h2loadAvailable, runH2load } from './h2load.ts';
+import { summariseProfile } from './profile-summary.ts';
+import { type RunReport, renderMarkdown, type ScaleResult } from './report.ts';
+import { runScale } from './scale.ts';
+import { CONCURRENCY, checkTargets } from './targets.ts';
+
+const argv = process.argv.slice(2);
+const profile = argv.includes('--profile');
+const quick = argv.includes('--quick');
+const only = argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const enabled = (scenario: string): boolean => only === undefined || only.includes(scenario);
+
+const timing: Timing = quick
+  ? { warmupMs: 500, durationMs: 1_000 }
+  : { warmupMs: 1_000, durationMs: 2_500 };
+const H2LOAD_REQUESTS: Record<number, number> = { 1: 8_000, 16: 40_000, 256: 40_000 };
+
+const resultsDir = path.join(import.meta.dirname, '..', 'results');
+const profileDir = profile ? path.join(resultsDir, 'profiles') : undefined;
+const children = new Set<BenchChild>();
+
+function spawn(script: string, args: Record<string, string | number>, label: string): BenchChild {
+  const child = new BenchChild(script, args, { label, profileDir });
+  children.add(child);
+  child.process.once('exit', () => children.delete(child));
+  return child;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function describeCell(cell: CellResult): string {
+  const head = `${cell.scenario.padEnd(6)} ${cell.subject.padEnd(14)} ${cell.upstream.padEnd(5)} @${String(cell.concurrency).padEnd(4)}`;
+  if (cell.missing !== undefined) return `${head} MISSING: ${cell.missing}`;
+  const cpus = cell.processes.map((p) => `${p.role} ${p.cpuUsPerCall.toFixed(0)}µs`).join(', ');
+  return `${head} ${cell.callsPerSec.toFixed(0).padStart(6)} calls/s p50 ${cell.p50Ms.toFixed(2)} p99 ${cell.p99Ms.toFixed(2)} ms | ${cpus} | upstream conns ${cell.upstreamConnections} | errors ${cell.errors}`;
+}
+
+async function cell(
+  spec: Omit<CellSpec, 'timing' | 'spawnLoad' | 'profileDir'>,
+): Promise<CellResult> {
+  const result = await runCell({
+    ...spec,
+    timing,
+    spawnLoad: (args, label) => spawn('loadgen.ts', args, label),
+  });
+  log(describeCell(result));
+  return result;
+}
+
+async function withProxy(
+  script: string,
+  label: string,
+  upstreamUrl: string,
+  body: (proxy: BenchChild, url: string) => Promise<void>,
+): Promise<void> {
+  const proxy = spawn(script, { upstream: upstreamUrl }, label);
+  let ports: Record<string, number>;
+  try {
+    ports = await proxy.ready();
+  } catch (error) {
+    await proxy.stop();
+    throw error;
+  }
+  try {
+    await body(proxy, `http://127.0.0.1:${ports.h1 ?? ports.h2}/mcp`);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+async function main(): Promise<RunReport> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  if (profileDir) {
+    await rm(profileDir, { recursive: true, force: true });
+    await mkdir(profileDir, { recursive: true });
+  }
+  const cells: CellResult[] = [];
+  let scale: ScaleResult | undefined;
+
+  const fast = spawn('upstream-fast.ts', {}, 'upstream-fast');
+  const sdk = spawn('upstream-sdk.ts', {}, 'upstream-sdk');
+  const [fastPorts, sdkPorts] = await Promise.all([fast.ready(), sdk.ready()]);
+  const fastH2 = `http://127.0.0.1:${fastPorts.h2}/mcp`;
+  const fastH1 = `http://127.0.0.1:${fastPorts.h1}/mcp`;
+  const sdkH1 = `http://127.0.0.1:${sdkPorts.h1}/mcp`;
+  log(`upstreams: fast h2c ${fastH2}, fast http/1.1 ${fastH1}, sdk ${sdkH1}`);
+
+  if (enabled('client')) {
+    for (const client of ['ours', 'sdk-v1', 'sdk-v2'] as ClientKind[]) {
+      const url = client === 'ours' ? fastH2 : fastH1;
+      for (const concurrency of CONCURRENCY) {
+        cells.push(
+          await cell({
+            scenario: 'client',
+            subject: client,
+            upstreamName: 'fast',
+            client,
+            url,
+            concurrency,
+            upstream: fast,
+          }),
+        );
+      }
+    }
+  }
+
+  if (enabled('floor')) {
+    for (const client of ['undici', 'node-http2'] as ClientKind[]) {
+      for (const concurrency of CONCURRENCY) {
+        cells.push(
+          await cell({
+            scenario: 'floor',
+            subject: client,
+            upstreamName: 'fast',
+            client,
+            url: fastH2,
+            concurrency,
+            upstream: fast,
+          }),
+        );
+      }
+    }
+    if (h2loadAvailable()) {
+      for (const concurrency of CONCURRENCY) {
+        const result = await runH2load({
+          url: fastH2,
+          concurrency,
+          requests: (H2LOAD_REQUESTS[concurrency] ?? 20_000) / (quick ? 4 : 1),
+          upstream: fast,
+          upstreamName: 'fast',
+        });
+        log(describeCell(result));
+        cells.push(result);
+      }
+    } else {
+      log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
+    }
+  }
+
+  if (enabled('proxy')) {
+    const upstreams = [
+      { name: 'fast', child: fast, h1: fastH1, ours: fastH2 },
+      { name: 'sdk', child: sdk, h1: sdkH1, ours: sdkH1 },
+    ];
+    for (const upstream of upstreams) {
+      const base = {
+        scenario: 'proxy',
+        upstreamName: upstream.name,
+        client: 'sdk-v1' as const,
+        upstream: upstream.child,
+      };
+      for (const concurrency of CONCURRENCY) {
+        cells.push(await cell({ ...base, subject: 'direct', url: upstream.h1, concurrency }));
+      }
+      const proxies = [
+        { subject: 'via sdk-proxy', script: 'proxy-sdk.ts', target: upstream.h1 },
+        { subject: 'via our proxy', script: 'proxy-ours.ts', target: upstream.ours },
+      ];
+      for (const proxy of proxies) {
+        const label = `proxy-${proxy.script.replace('.ts', '').replace('proxy-', '')}-${upstream.name}`;
+        try {
+          await withProxy(proxy.script, label, proxy.target, async (child, url) => {
+            for (const concurrency of CONCURRENCY) {
+              cells.push(
+                await cell({ ...base, subject: proxy.subject, url, concurrency, proxy: child }),
+              );
+            }
+          });
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          for (const concurrency of CONCURRENCY) {
+            const missing: CellResult = {
+              scenario: 'proxy',
+              subject: proxy.subject,
+              upstream: upstream.name,
+              concurrency,
+              calls: 0,
+              callsPerSec: 0,
+              p50Ms: 0,
+              p99Ms: 0,
+              errors: 0,
+              durationMs: 0,
+              processes: [],
+              upstreamConnections: 0,
+              missing: why,
+            };
+            log(describeCell(missing));
+            cells.push(missing);
+          }
+        }
+      }
+    }
+  }
+
+  await Promise.all([fast.stop(), sdk.stop()]);
+
+  if (enabled('scale')) {
+    scale = await runScale({ spawn, quick });
+    log(`scale: ${JSON.stringify(scale)}`);
+  }
+
+  const profiles: string[] = [];
+  if (profileDir) {
+    await Promise.all([...children].map((child) => child.stop()));
+    const interesting =
+      /^(client-(ours|sdk-v1)-fast-256|floor-undici-fast-256|proxy-.*|upstream-.*|scale-.*)\.cpuprofile$/;
+    for (const file of (await readdir(profileDir)).sort()) {
+      if (interesting.test(file))
+        profiles.push(await summariseProfile(path.join(profileDir, file)));
+    }
+  }
+
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+  return {
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    machine: `${os.availableParallelism()} cores (${cpuModel}), Node ${process.version}, load average at start ${os.loadavg()[0]?.toFixed(2)}`,
+    timing: `Each cell: ${timing.warmupMs} ms warm-up, ${timing.durationMs} ms measured, a fresh load-generator process.`,
+    cells,
+    scale,
+    targets: checkTargets(cells, scale),
+    profiles,
+  };
+}
+
+const stopAll = async (): Promise<void> => {
+  await Promise.all([...children].map((child) => child.stop()));
+};
+process.once('SIGINT', () => {
+  void stopAll().finally(() => process.exit(130));
+});
+
+try {
+  const report = await main();
+  const markdown = renderMarkdown(report);
+  await mkdir(resultsDir, { recursive: true });
+  const name = profile ? 'profile' : 'latest';
+  await writeFile(path.join(resultsDir, `${name}.md`), markdown);
+  await writeFile(path.join(resultsDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(markdown);
+  log(`wrote ${path.join(resultsDir, `${name}.md`)} and .json`);
+} finally {
+  await stopAll();
+}

@@ -1,0 +1,79 @@
+/**
+ * Scale: a tool that takes 500 ms, `SESSIONS x CALLS_PER_SESSION` calls all in flight at once
+ * through our proxy (fresh proxy and upstream processes, so peak RSS and connection counts are
+ * this scenario's own).
+ */
+import type { BenchChild } from './child-process.ts';
+import type { ClientKind } from './clients.ts';
+import { SLEEP_TOOL } from './mcp-echo.ts';
+import type { ScaleResult } from './report.ts';
+
+export const SESSIONS = 100;
+export const CALLS_PER_SESSION = 100;
+/** The downstream client: raw h2c, so the load generator is not what limits the run. */
+const SCALE_CLIENT: ClientKind = 'undici';
+
+type Spawn = (script: string, args: Record<string, string | number>, label: string) => BenchChild;
+
+export async function runScale(options: { spawn: Spawn; quick: boolean }): Promise<ScaleResult> {
+  const calls = SESSIONS * CALLS_PER_SESSION;
+  const base = {
+    calls,
+    sessions: SESSIONS,
+    completed: 0,
+    errors: 0,
+    seconds: 0,
+    upstreamConnections: 0,
+    proxyPeakRssMb: 0,
+    proxyCpuUsPerCall: 0,
+    clientKind: SCALE_CLIENT,
+  };
+  const upstream = options.spawn('upstream-fast.ts', {}, 'scale-upstream-fast');
+  let proxy: BenchChild | undefined;
+  try {
+    const upstreamPorts = await upstream.ready();
+    proxy = options.spawn(
+      'proxy-ours.ts',
+      { upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp` },
+      'scale-proxy-ours',
+    );
+    const proxyPorts = await proxy.ready();
+    const proxyUrl = `http://127.0.0.1:${proxyPorts.h2 ?? proxyPorts.h1}/mcp`;
+    const upstreamBefore = await upstream.stats();
+    const load = options.spawn(
+      'loadgen.ts',
+      {
+        mode: 'scale',
+        client: SCALE_CLIENT,
+        url: proxyUrl,
+        tool: SLEEP_TOOL,
+        sessions: SESSIONS,
+        concurrency: CALLS_PER_SESSION,
+      },
+      'scale-load',
+    );
+    try {
+      await load.next('warm', 120_000);
+      const proxyBefore = await proxy.stats();
+      load.go();
+      const result = await load.result(120_000);
+      const [proxyAfter, upstreamAfter] = await Promise.all([proxy.stats(), upstream.stats()]);
+      return {
+        ...base,
+        completed: result.calls,
+        errors: result.errors,
+        firstError: result.firstError,
+        seconds: result.durationMs / 1000,
+        upstreamConnections: upstreamAfter.accepted - upstreamBefore.accepted,
+        proxyPeakRssMb: proxyAfter.maxRss / (1024 * 1024),
+        proxyCpuUsPerCall: (proxyAfter.cpuUs - proxyBefore.cpuUs) / calls,
+      };
+    } finally {
+      await load.stop();
+    }
+  } catch (error) {
+    return { ...base, missing: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await Promise.all([proxy?.stop(), upstream.stop()]);
+  }
+}
