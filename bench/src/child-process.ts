@@ -79,10 +79,11 @@ export class BenchChild {
     return (await this.next('ready', READY_TIMEOUT_MS)).ports;
   }
 
-  async stats(): Promise<ProcessStats> {
+  /** A stats snapshot; `mark` opens or closes a measured window (kept in profiles). */
+  async stats(mark?: 'start' | 'end'): Promise<ProcessStats> {
     this.#seq += 1;
     const seq = this.#seq;
-    this.process.send({ type: 'stats', seq });
+    this.process.send(mark === undefined ? { type: 'stats', seq } : { type: 'stats', seq, mark });
     const {
       type: _type,
       seq: _seq,

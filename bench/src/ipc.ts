@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 /**
  * The messages the bench's processes exchange over the fork IPC channel, and the child side of
  * the stats protocol: every child answers `stats` with its own CPU time and memory, so CPU is
@@ -15,7 +18,10 @@ export interface ProcessStats {
   accepted: number;
 }
 
-export type ParentMessage = { type: 'stats'; seq: number } | { type: 'go' } | { type: 'stop' };
+export type ParentMessage =
+  | { type: 'stats'; seq: number; mark?: 'start' | 'end' }
+  | { type: 'go' }
+  | { type: 'stop' };
 
 export type ChildMessage =
   | { type: 'ready'; ports: Record<string, number> }
@@ -58,6 +64,45 @@ export function send(message: ChildMessage): Promise<void> {
 }
 
 /**
+ * Measured windows, as [start, end] in µs of the monotonic clock (the clock V8's CPU profiles
+ * use), written beside this process's `.cpuprofile` so its summary can keep only those samples.
+ */
+export class ProfileWindows {
+  readonly #windows: Array<[number, number]> = [];
+  #start: number | undefined;
+
+  static now(): number {
+    return Number(process.hrtime.bigint() / 1000n);
+  }
+
+  start(): void {
+    this.#start = ProfileWindows.now();
+  }
+
+  end(): void {
+    if (this.#start === undefined) return;
+    this.#windows.push([this.#start, ProfileWindows.now()]);
+    this.#start = undefined;
+  }
+
+  /** Writes `<name>.windows.json` beside the profile, when this process runs under --cpu-prof. */
+  write(): void {
+    const dir = flagValue('--cpu-prof-dir');
+    const name = flagValue('--cpu-prof-name');
+    if (dir === undefined || name === undefined) return;
+    writeFileSync(
+      path.join(dir, name.replace(/\.cpuprofile$/, '.windows.json')),
+      JSON.stringify(this.#windows),
+    );
+  }
+}
+
+function flagValue(flag: string): string | undefined {
+  const arg = process.execArgv.find((a) => a.startsWith(`${flag}=`));
+  return arg?.slice(flag.length + 1);
+}
+
+/**
  * Makes this child answer stats requests and stop when told to or when the parent goes away,
  * so nothing outlives the run.
  */
@@ -67,9 +112,11 @@ export function serveChild(options: {
   onGo?: () => void;
 }): void {
   let stopping = false;
+  const windows = new ProfileWindows();
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    windows.write();
     const timer = setTimeout(() => process.exit(0), 2_000);
     try {
       await options.close?.();
@@ -81,6 +128,8 @@ export function serveChild(options: {
   process.on('message', (raw) => {
     const message = raw as ParentMessage;
     if (message.type === 'stats') {
+      if (message.mark === 'start') windows.start();
+      else if (message.mark === 'end') windows.end();
       void send({ type: 'stats', seq: message.seq, ...snapshot(options.accepted?.() ?? 0) });
     } else if (message.type === 'go') {
       options.onGo?.();

@@ -8,7 +8,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type BenchClient, type ClientKind, clientFactory } from './clients.ts';
-import { childArgs, type LoadResult, type ParentMessage, send, snapshot } from './ipc.ts';
+import {
+  childArgs,
+  type LoadResult,
+  type ParentMessage,
+  ProfileWindows,
+  send,
+  snapshot,
+} from './ipc.ts';
 import { LatencyRecorder } from './latency.ts';
 
 const args = childArgs();
@@ -20,6 +27,7 @@ const warmupMs = Number(args.warmupMs ?? 1000);
 const durationMs = Number(args.durationMs ?? 3000);
 const sessions = Number(args.sessions ?? 1);
 
+const windows = new ProfileWindows();
 process.on('disconnect', () => process.exit(0));
 
 function waitForGo(): Promise<void> {
@@ -74,10 +82,12 @@ async function runClosedLoop(client: BenchClient): Promise<LoadResult> {
   await go;
   const cpuStart = process.cpuUsage();
   const startedAt = performance.now();
+  windows.start();
   measuring = true;
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   measuring = false;
   stopped = true;
+  windows.end();
   const cpu = process.cpuUsage(cpuStart);
   const elapsed = performance.now() - startedAt;
   const stats = snapshot(0);
@@ -100,6 +110,7 @@ async function runScale(clients: BenchClient[]): Promise<LoadResult> {
   await go;
   const cpuStart = process.cpuUsage();
   const startedAt = performance.now();
+  windows.start();
   const latencies = new LatencyRecorder();
   let errors = 0;
   let firstError: string | undefined;
@@ -118,6 +129,7 @@ async function runScale(clients: BenchClient[]): Promise<LoadResult> {
     }
   }
   await Promise.all(calls);
+  windows.end();
   const cpu = process.cpuUsage(cpuStart);
   const stats = snapshot(0);
   return {
@@ -143,6 +155,7 @@ try {
   await first.call();
   const result = args.mode === 'scale' ? await runScale(clients) : await runClosedLoop(first);
   await send({ type: 'result', result });
+  windows.write();
   await closeAll(clients);
 } catch (error) {
   await send({ type: 'failed', error: describe(error) });

@@ -11,6 +11,7 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -34,12 +35,32 @@ function share(part: number, total: number): string {
   return `${((part / total) * 100).toFixed(1)}%`;
 }
 
+async function readWindows(file: string): Promise<Array<[number, number]> | undefined> {
+  try {
+    const windows = JSON.parse(
+      await readFile(file.replace(/\.cpuprofile$/, '.windows.json'), 'utf8'),
+    ) as Array<[number, number]>;
+    return windows.length > 0 ? windows : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Summarises one profile. When the process wrote its measured windows, only samples inside them
+ * count (no start-up, warm-up or shutdown).
+ */
 export async function summariseProfile(file: string, top = 12): Promise<string> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const windows = await readWindows(file);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfTime = new Map<number, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
-    selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (windows && !windows.some(([start, end]) => at >= start && at <= end)) return;
+    selfTime.set(id, (selfTime.get(id) ?? 0) + delta);
   });
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -58,7 +79,7 @@ export async function summariseProfile(file: string, top = 12): Promise<string> 
   if (total === 0) return `### ${path.basename(file)}\n\nno samples`;
   const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
-    `### ${path.basename(file, '.cpuprofile')} (${(total / 1000).toFixed(0)} ms busy)`,
+    `### ${path.basename(file, '.cpuprofile')} (${(total / 1000).toFixed(0)} ms busy${windows ? ' in measured windows' : ', whole process'})`,
     '',
     `By package: ${sorted(byPackage)
       .map(([name, time]) => `${name} ${share(time, total)}`)

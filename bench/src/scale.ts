@@ -54,10 +54,10 @@ export async function runScale(options: { spawn: Spawn; quick: boolean }): Promi
     );
     try {
       await load.next('warm', 120_000);
-      const proxyBefore = await proxy.stats();
+      const proxyBefore = await proxy.stats('start');
       load.go();
       const result = await load.result(120_000);
-      const [proxyAfter, upstreamAfter] = await Promise.all([proxy.stats(), upstream.stats()]);
+      const [proxyAfter, upstreamAfter] = await Promise.all([proxy.stats('end'), upstream.stats()]);
       return {
         ...base,
         completed: result.calls,
