@@ -1,1 +1,15 @@
-export {};
+export { createHttp2Connection, Http2Connection } from './connection.ts';
+export { DEFAULT_MAX_STREAMS_PER_CONNECTION, type HttpProtocol } from './dispatcher.ts';
+export {
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_MAX_QUEUED_REQUESTS,
+  DEFAULT_RECEIVE_QUEUE_CAPACITY,
+  DEFAULT_RECONNECTION,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type HeadersContext,
+  type HeadersProvider,
+  type Http2ConnectionOptions,
+  Http2ConnectionOptionsSchema,
+  type ReconnectionOptions,
+  type TlsOptions,
+} from './options.ts';

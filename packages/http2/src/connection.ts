@@ -1,0 +1,325 @@
+import {
+  AbortedError,
+  type Connection,
+  ConnectionClosedError,
+  ConnectionMetrics,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  MessageQueue,
+  type RequestOptions,
+  type SendOptions,
+  SessionExpiredError,
+} from '@mcp/connection-core';
+import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
+import { RequestExchange } from './exchange.ts';
+import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
+import { ConcurrencyLimiter } from './limiter.ts';
+import {
+  type Http2ConnectionOptions,
+  parseHttp2ConnectionOptions,
+  type ReconnectionOptions,
+  type ResolvedHttp2ConnectionOptions,
+} from './options.ts';
+import { ServerStream } from './server-stream.ts';
+import { SessionState } from './session.ts';
+
+const INITIALIZED = 'notifications/initialized';
+/** The longest `close()` waits for the server to answer its DELETE. */
+const DELETE_TIMEOUT_MS = 5000;
+
+/**
+ * Creates a connection to an MCP server over the Streamable HTTP transport, multiplexing
+ * concurrent requests as HTTP/2 streams on one TCP connection (HTTP/1.1 still works when the
+ * server offers nothing else). Throws InvalidOptionsError naming the bad option.
+ */
+export function createHttp2Connection(options: Http2ConnectionOptions): Http2Connection {
+  return new Http2Connection(parseHttp2ConnectionOptions(options));
+}
+
+export class Http2Connection implements Connection {
+  readonly metrics: ConnectionMetrics;
+  readonly options: ResolvedHttp2ConnectionOptions;
+  readonly target: HttpTarget;
+  readonly session: SessionState;
+  readonly queue: MessageQueue<JsonRpcMessage>;
+  #dispatcher: DispatcherHandle;
+  #limiter: ConcurrencyLimiter;
+  #inFlight = new Map<JsonRpcId, RequestExchange>();
+  #serverStream: ServerStream | undefined;
+  #reinitializing: Promise<void> | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** Use `createHttp2Connection`, which validates the options. */
+  constructor(options: ResolvedHttp2ConnectionOptions) {
+    this.options = options;
+    const url = options.url;
+    this.#dispatcher =
+      options.dispatcher === undefined
+        ? createOwnDispatcher({ origin: url.origin, h2c: options.h2c, tls: options.tls })
+        : wrapDispatcher(options.dispatcher, url);
+    this.target = {
+      dispatcher: this.#dispatcher.dispatcher,
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+    };
+    this.metrics = new ConnectionMetrics(url.href);
+    this.session = new SessionState(options.headers);
+    this.queue = new MessageQueue(options.receiveQueueCapacity);
+    this.#limiter = new ConcurrencyLimiter(
+      options.maxConcurrentRequests,
+      options.maxQueuedRequests,
+    );
+  }
+
+  get sessionId(): string | undefined {
+    return this.session.sessionId;
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.session.protocolVersion;
+  }
+
+  /** 'h2' or 'h1' once a connection is up (h2c is known to be 'h2' from the start). */
+  get httpProtocol(): 'h1' | 'h2' | undefined {
+    return this.#dispatcher.protocol;
+  }
+
+  get isMultiplexed(): boolean {
+    return this.#dispatcher.protocol === 'h2';
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get reconnection(): ReconnectionOptions {
+    return this.options.reconnection;
+  }
+
+  request(message: JsonRpcRequest, options?: RequestOptions): Promise<JsonRpcResponse> {
+    if (this.#closed) return Promise.reject(new ConnectionClosedError());
+    if (message.method === 'initialize') this.session.initializeRequest = message;
+    const exchange = new RequestExchange(this, message, options);
+    this.#inFlight.set(exchange.id, exchange);
+    if (this.#limiter.tryAcquire()) {
+      exchange.start(true);
+    } else {
+      try {
+        this.#limiter.enqueue(exchange);
+      } catch (error) {
+        exchange.fail(error);
+        return exchange.promise;
+      }
+      exchange.start(false);
+    }
+    return exchange.promise;
+  }
+
+  async notify(notification: JsonRpcNotification, options?: SendOptions): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError();
+    const method = notification.method;
+    if (method === INITIALIZED) this.session.initializedNotification = notification;
+    await this.#sendOneWay(notification, method, options?.signal, true);
+    this.metrics.notificationSent(method);
+    if (method === INITIALIZED) this.#startServerStream();
+  }
+
+  async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError();
+    await this.#sendOneWay(response, 'response', options?.signal, true);
+  }
+
+  receive(): Promise<JsonRpcMessage | undefined> {
+    return this.queue.take();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<JsonRpcMessage> {
+    return this.queue[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#closing = this.#shutdown();
+    }
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ExchangeHost and ServerStreamHost -------------------------------------------------------
+
+  releaseSlot(): void {
+    this.#limiter.release();
+  }
+
+  leaveQueue(exchange: RequestExchange): void {
+    this.#limiter.remove(exchange);
+  }
+
+  exchangeSettled(exchange: RequestExchange): void {
+    if (this.#inFlight.get(exchange.id) === exchange) this.#inFlight.delete(exchange.id);
+  }
+
+  initializeAnswered(response: JsonRpcResponse, sessionId: string | undefined): void {
+    if (!('result' in response)) return;
+    const version = (response.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    this.session.established(
+      sessionId,
+      typeof version === 'string' ? version : this.options.protocolVersion,
+    );
+  }
+
+  routeResponse(response: JsonRpcResponse): boolean {
+    const id = response.id;
+    const exchange = id === null ? undefined : this.#inFlight.get(id);
+    if (exchange === undefined) return false;
+    exchange.answer(response);
+    return true;
+  }
+
+  deliverUnrelated(message: JsonRpcMessage): void {
+    this.queue.put(message).catch(noop);
+  }
+
+  sendCancelled(id: JsonRpcId, reason: string): void {
+    if (this.#closed) return;
+    const method = 'notifications/cancelled';
+    const notification: JsonRpcNotification = {
+      jsonrpc: '2.0',
+      method,
+      params: { requestId: id, reason },
+    };
+    this.#sendOneWay(notification, method, undefined, false).then(
+      () => this.metrics.notificationSent(method),
+      noop, // the request already failed with its own error; this is best effort
+    );
+  }
+
+  reinitialize(generation: number): Promise<void> {
+    if (this.session.generation !== generation) return Promise.resolve();
+    if (this.#reinitializing === undefined) {
+      this.#reinitializing = this.#replaySession().finally(() => {
+        this.#reinitializing = undefined;
+      });
+    }
+    return this.#reinitializing;
+  }
+
+  // internals -------------------------------------------------------------------------------
+
+  async #replaySession(): Promise<void> {
+    const expired = this.session.sessionId ?? '';
+    const initialize = this.session.initializeRequest;
+    if (initialize === undefined) throw new SessionExpiredError(expired);
+    this.#serverStream?.stop();
+    this.#serverStream = undefined;
+    this.session.reset();
+    try {
+      const exchange = new RequestExchange(this, initialize, undefined);
+      this.#inFlight.set(exchange.id, exchange);
+      exchange.startUnlimited();
+      const response = await exchange.promise;
+      if (!('result' in response)) throw new SessionExpiredError(expired, { cause: response });
+      const initialized = this.session.initializedNotification;
+      if (initialized !== undefined) {
+        await this.#sendOneWay(initialized, INITIALIZED, undefined, false);
+        this.metrics.notificationSent(INITIALIZED);
+        this.#startServerStream();
+      }
+    } catch (cause) {
+      if (cause instanceof SessionExpiredError) throw cause;
+      throw new SessionExpiredError(expired, { cause });
+    }
+  }
+
+  async #sendOneWay(
+    message: JsonRpcMessage,
+    rpcMethod: string,
+    signal: AbortSignal | undefined,
+    mayReplay: boolean,
+  ): Promise<void> {
+    const body = JSON.stringify(message);
+    const bytes = Buffer.byteLength(body);
+    let replayed = false;
+    for (;;) {
+      const generation = this.session.generation;
+      const sessionId = this.session.sessionId;
+      const pending = this.session.postHeaders(rpcMethod);
+      const headers = pending instanceof Promise ? await pending : pending;
+      this.metrics.bytesSent(bytes);
+      let response: Awaited<ReturnType<typeof sendHttp>>;
+      try {
+        response = await sendHttp(this.target, 'POST', headers, body, signal);
+      } catch (cause) {
+        if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+        if (this.#closed) throw new ConnectionClosedError(undefined, { cause });
+        throw cause;
+      }
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) {
+        await response.body.dump().catch(noop);
+        return;
+      }
+      if (status === 404 && sessionId !== undefined) {
+        discardBody(response.body);
+        if (mayReplay && this.options.reinitialize && !replayed) {
+          replayed = true;
+          await this.reinitialize(generation);
+          continue;
+        }
+        throw new SessionExpiredError(sessionId);
+      }
+      throw await statusError(response, this.metrics);
+    }
+  }
+
+  #startServerStream(): void {
+    if (this.#closed || this.options.serverStream === false || this.#serverStream !== undefined) {
+      return;
+    }
+    const generation = this.session.generation;
+    const stream = new ServerStream(this);
+    this.#serverStream = stream;
+    stream.done.then((end) => {
+      if (this.#serverStream === stream) this.#serverStream = undefined;
+      if (end === 'session-expired' && this.options.reinitialize && !this.#closed) {
+        this.reinitialize(generation).catch(noop);
+      }
+    }, noop);
+  }
+
+  async #shutdown(): Promise<void> {
+    const closedError = new ConnectionClosedError();
+    for (const exchange of [...this.#inFlight.values()]) exchange.fail(closedError);
+    const stream = this.#serverStream;
+    this.#serverStream = undefined;
+    stream?.stop();
+    this.queue.close();
+    if (this.session.sessionId !== undefined) await this.#deleteSession();
+    await stream?.done;
+    await this.#dispatcher.close();
+  }
+
+  /** DELETE ends the session on the server; 405 (not allowed) and failures are fine. */
+  async #deleteSession(): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT_MS);
+    try {
+      const pending = this.session.deleteHeaders();
+      const headers = pending instanceof Promise ? await pending : pending;
+      const response = await sendHttp(this.target, 'DELETE', headers, null, controller.signal);
+      await response.body.dump().catch(noop);
+    } catch {
+      // The session ends with us either way; a server that cannot hear it times it out.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,401 @@
+import {
+  type ConnectionMetrics,
+  ErrorCode,
+  InvalidMessageError,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type McpConnectionError,
+  ProtocolError,
+  parseMessages,
+  ReconnectFailedError,
+  RequestDeadline,
+  type RequestOptions,
+  SessionExpiredError,
+  TimeoutError,
+  TransportError,
+} from '@mcp/connection-core';
+import { backoffDelayMs } from './backoff.ts';
+import {
+  type AbortEmitter,
+  contentKind,
+  contentTypeError,
+  discardBody,
+  type HttpTarget,
+  headerValue,
+  type ResponseBody,
+  readBody,
+  sendHttp,
+  statusError,
+} from './http.ts';
+import type { SlotWaiter } from './limiter.ts';
+import type { ResolvedHttp2ConnectionOptions } from './options.ts';
+import type { SessionState } from './session.ts';
+import { readSseMessages, type StreamCursor } from './sse-messages.ts';
+
+/** What an exchange needs from its connection. */
+export interface ExchangeHost {
+  readonly target: HttpTarget;
+  readonly session: SessionState;
+  readonly metrics: ConnectionMetrics;
+  readonly options: ResolvedHttp2ConnectionOptions;
+  /** Gives the request's slot back (it held one unless it was sent outside the limit). */
+  releaseSlot(): void;
+  /** Takes a waiting exchange out of the queue. */
+  leaveQueue(exchange: RequestExchange): void;
+  exchangeSettled(exchange: RequestExchange): void;
+  /** Negotiates a new session unless `generation` is already outdated. */
+  reinitialize(generation: number): Promise<void>;
+  sendCancelled(id: JsonRpcId, reason: string): void;
+  initializeAnswered(response: JsonRpcResponse, sessionId: string | undefined): void;
+  /** A response to another request in flight; true when one took it. */
+  routeResponse(response: JsonRpcResponse): boolean;
+  /** A server request nobody listens to on this exchange: to `receive()`. */
+  deliverUnrelated(message: JsonRpcMessage): void;
+}
+
+const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
+
+/**
+ * One request, from the moment `request()` is called until its response (or failure): waits for
+ * a slot, POSTs, reads a JSON or SSE answer, resumes a broken SSE stream with GET +
+ * Last-Event-ID, replays the session after a 404 when allowed. Settles exactly once.
+ * It is also the `signal` undici watches, so aborting costs no AbortController.
+ */
+export class RequestExchange implements SlotWaiter, AbortEmitter {
+  readonly id: JsonRpcId;
+  readonly method: string;
+  readonly promise: Promise<JsonRpcResponse>;
+  #host: ExchangeHost;
+  #body: string;
+  #bodyBytes: number;
+  #options: RequestOptions | undefined;
+  #progressToken: unknown;
+  #startedAt: number;
+  #deadline: RequestDeadline | undefined;
+  #resolve!: (response: JsonRpcResponse) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #sent = false;
+  #queued = false;
+  #holdsSlot = false;
+  #abortListener: (() => void) | undefined;
+  #failure: McpConnectionError | undefined;
+  #sessionHeader: string | undefined;
+  #wake: (() => void) | undefined;
+  #sleepTimer: NodeJS.Timeout | undefined;
+
+  constructor(host: ExchangeHost, message: JsonRpcRequest, options: RequestOptions | undefined) {
+    this.#host = host;
+    this.id = message.id;
+    this.method = message.method;
+    this.#body = JSON.stringify(message);
+    this.#bodyBytes = Buffer.byteLength(this.#body);
+    this.#options = options;
+    const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
+    this.#progressToken = params?._meta?.progressToken;
+    this.#startedAt = host.metrics.requestStarted(this.method);
+    this.promise = new Promise<JsonRpcResponse>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Starts the time limit and runs now (`slot` true) or once `grant()` is called. */
+  start(slot: boolean): void {
+    const opts = this.#options;
+    const defaults = this.#host.options;
+    this.#deadline = new RequestDeadline(
+      {
+        signal: opts?.signal,
+        timeoutMs: opts?.timeoutMs ?? defaults.requestTimeoutMs,
+        resetTimeoutOnProgress: opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
+        maxTotalTimeoutMs: opts?.maxTotalTimeoutMs ?? defaults.maxTotalTimeoutMs,
+      },
+      (error) => this.#expire(error),
+    );
+    if (slot) this.grant();
+    else this.#queued = true;
+  }
+
+  /** Runs outside the concurrency limit (session replay), with the default time limit only. */
+  startUnlimited(): void {
+    this.#deadline = new RequestDeadline({ timeoutMs: this.#host.options.requestTimeoutMs }, (e) =>
+      this.#expire(e),
+    );
+    this.#run();
+  }
+
+  grant(): void {
+    this.#queued = false;
+    this.#holdsSlot = true;
+    if (this.#settled) {
+      this.#releaseSlot();
+      return;
+    }
+    this.#run();
+  }
+
+  /** Settles with a response that arrived elsewhere (another body, the GET stream). */
+  answer(response: JsonRpcResponse): void {
+    this.#succeed(response);
+  }
+
+  /** Fails the request (close, queue full); the first failure wins. */
+  fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#failure = error as McpConnectionError;
+    this.#cleanup();
+    // Stop the HTTP/2 stream, if one is open: undici resets it.
+    const listener = this.#abortListener;
+    this.#abortListener = undefined;
+    listener?.();
+    const code = (error as { code?: unknown }).code;
+    this.#host.metrics.requestFailed(
+      this.method,
+      this.#startedAt,
+      typeof code === 'string' ? code : ErrorCode.TRANSPORT,
+    );
+    this.#reject(error);
+  }
+
+  // AbortEmitter: undici registers one listener per HTTP request it runs for us.
+  get reason(): unknown {
+    return this.#failure;
+  }
+  on(_event: 'abort', listener: () => void): this {
+    this.#abortListener = listener;
+    return this;
+  }
+  once(_event: 'abort', listener: () => void): this {
+    this.#abortListener = listener;
+    return this;
+  }
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#abortListener === listener) this.#abortListener = undefined;
+    return this;
+  }
+
+  async #run(): Promise<void> {
+    try {
+      await this.#exchange();
+      if (!this.#settled) {
+        throw new ProtocolError(
+          ErrorCode.INVALID_MESSAGE,
+          `The server's answer carried no response to request ${JSON.stringify(this.id)}`,
+          false,
+        );
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async #exchange(): Promise<void> {
+    const host = this.#host;
+    const session = host.session;
+    const isInitialize = this.method === 'initialize';
+    let replayed = false;
+    for (;;) {
+      const generation = session.generation;
+      const sessionId = isInitialize ? undefined : session.sessionId;
+      const pending = isInitialize ? session.initializeHeaders() : session.postHeaders(this.method);
+      const headers = pending instanceof Promise ? await pending : pending;
+      if (this.#settled) return;
+      this.#sent = true;
+      host.metrics.bytesSent(this.#bodyBytes);
+      const response = await sendHttp(host.target, 'POST', headers, this.#body, this);
+      if (this.#settled) {
+        discardBody(response.body);
+        return;
+      }
+      const status = response.statusCode;
+      if (status >= 200 && status < 300 && status !== 202 && status !== 204) {
+        if (isInitialize) this.#sessionHeader = headerValue(response.headers, 'mcp-session-id');
+        const kind = contentKind(response.headers['content-type']);
+        if (kind === 'json') return this.#readJson(response.body);
+        if (kind === 'sse') return this.#readSse(response.body);
+        throw contentTypeError(response, POST_SUCCESS_TYPES);
+      }
+      if (status === 404 && sessionId !== undefined) {
+        discardBody(response.body);
+        if (host.options.reinitialize && !replayed) {
+          replayed = true;
+          await host.reinitialize(generation);
+          if (this.#settled) return;
+          continue;
+        }
+        throw new SessionExpiredError(sessionId);
+      }
+      throw await statusError(response, host.metrics);
+    }
+  }
+
+  async #readJson(body: ResponseBody): Promise<void> {
+    const bytes = await readBody(body, this.#host.metrics);
+    if (this.#settled) return;
+    const messages = parseMessages(bytes);
+    for (let i = 0; i < messages.length; i++) this.#handle(messages[i] as JsonRpcMessage);
+  }
+
+  async #readSse(first: ResponseBody): Promise<void> {
+    const host = this.#host;
+    const reconnection = host.options.reconnection;
+    const cursor: StreamCursor = { lastEventId: undefined, retryMs: undefined };
+    let body: ResponseBody | undefined = first;
+    let attempts = 0;
+    let cause: unknown;
+    const onMessage = (message: JsonRpcMessage): boolean => {
+      attempts = 0;
+      this.#handle(message);
+      return this.#settled;
+    };
+    for (;;) {
+      if (body !== undefined) {
+        try {
+          if (await readSseMessages(body, cursor, host.metrics, onMessage)) return;
+          cause = undefined;
+        } catch (error) {
+          if (this.#settled || error instanceof InvalidMessageError) throw error;
+          cause = error;
+        }
+      }
+      if (this.#settled) return;
+      if (cursor.lastEventId === undefined) {
+        throw new TransportError('The response stream ended before the response', { cause });
+      }
+      if (attempts >= reconnection.maxAttempts) throw new ReconnectFailedError(attempts, { cause });
+      attempts++;
+      await this.#sleep(cursor.retryMs ?? backoffDelayMs(reconnection, attempts));
+      if (this.#settled) return;
+      body = await this.#resume(cursor.lastEventId);
+    }
+  }
+
+  /** GET + Last-Event-ID for this request's stream; undefined when this attempt failed. */
+  async #resume(lastEventId: string): Promise<ResponseBody | undefined> {
+    const host = this.#host;
+    const session = host.session;
+    const sessionId = session.sessionId;
+    const pending = session.getHeaders(lastEventId);
+    const headers = pending instanceof Promise ? await pending : pending;
+    let response: Awaited<ReturnType<typeof sendHttp>>;
+    try {
+      response = await sendHttp(host.target, 'GET', headers, null, this);
+    } catch (error) {
+      if (this.#settled) throw error;
+      return undefined;
+    }
+    if (this.#settled) {
+      discardBody(response.body);
+      return undefined;
+    }
+    const status = response.statusCode;
+    if (status === 200 && contentKind(response.headers['content-type']) === 'sse') {
+      return response.body;
+    }
+    if (status === 404 && sessionId !== undefined) {
+      discardBody(response.body);
+      throw new SessionExpiredError(sessionId);
+    }
+    if (status === 405) throw await statusError(response, host.metrics);
+    discardBody(response.body);
+    return undefined;
+  }
+
+  #handle(message: JsonRpcMessage): void {
+    if ('method' in message) {
+      const isRequest = 'id' in message;
+      if (!isRequest) {
+        this.#host.metrics.notificationReceived(message.method);
+        if (
+          this.#progressToken !== undefined &&
+          message.method === 'notifications/progress' &&
+          (message.params as { progressToken?: unknown } | undefined)?.progressToken ===
+            this.#progressToken
+        ) {
+          this.#deadline?.progress();
+        }
+      }
+      const onMessage = this.#options?.onMessage;
+      if (onMessage !== undefined) {
+        try {
+          onMessage(message);
+        } catch {
+          // The contract says onMessage must not throw; what it throws is ignored.
+        }
+      } else if (isRequest) {
+        this.#host.deliverUnrelated(message);
+      }
+      return;
+    }
+    if (message.id === this.id) {
+      this.#succeed(message);
+      return;
+    }
+    this.#host.routeResponse(message);
+  }
+
+  #succeed(response: JsonRpcResponse): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#cleanup();
+    if (this.method === 'initialize') this.#host.initializeAnswered(response, this.#sessionHeader);
+    this.#host.metrics.requestSucceeded(this.method, this.#startedAt);
+    this.#resolve(response);
+  }
+
+  /** Called by the deadline: a timeout or the caller's abort. Tells the server to stop. */
+  #expire(error: McpConnectionError): void {
+    if (this.#settled) return;
+    const sent = this.#sent;
+    this.fail(error);
+    if (sent && this.method !== 'initialize') {
+      const reason =
+        error instanceof TimeoutError
+          ? error.message
+          : `Request aborted${describeReason(this.#options?.signal?.reason)}`;
+      this.#host.sendCancelled(this.id, reason);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  #cleanup(): void {
+    this.#deadline?.dispose();
+    if (this.#sleepTimer !== undefined) {
+      clearTimeout(this.#sleepTimer);
+      this.#sleepTimer = undefined;
+      this.#wake?.();
+    }
+    if (this.#queued) {
+      this.#queued = false;
+      this.#host.leaveQueue(this);
+    }
+    this.#releaseSlot();
+    this.#host.exchangeSettled(this);
+  }
+
+  #releaseSlot(): void {
+    if (!this.#holdsSlot) return;
+    this.#holdsSlot = false;
+    this.#host.releaseSlot();
+  }
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return `: ${reason.message}`;
+  if (typeof reason === 'string') return `: ${reason}`;
+  return '';
+}

@@ -1,0 +1,146 @@
+import {
+  BODY_EXCERPT_LIMIT,
+  type ConnectionMetrics,
+  HttpStatusError,
+  isMcpConnectionError,
+  TransportError,
+  UnexpectedContentTypeError,
+} from '@mcp/connection-core';
+import type { Dispatcher } from 'undici';
+import type { HeaderRecord } from './session.ts';
+
+export type ResponseData = Dispatcher.ResponseData;
+export type ResponseBody = ResponseData['body'];
+
+/** Where requests go: the dispatcher, the origin and the endpoint's path (with query). */
+export interface HttpTarget {
+  readonly dispatcher: Dispatcher;
+  readonly origin: string;
+  readonly path: string;
+}
+
+/**
+ * What undici accepts as `signal`: an EventEmitter-like object. An exchange implements it so
+ * aborting its HTTP request needs no AbortController per request.
+ */
+export interface AbortEmitter {
+  on(event: 'abort', listener: () => void): unknown;
+  once(event: 'abort', listener: () => void): unknown;
+  removeListener(event: 'abort', listener: () => void): unknown;
+}
+
+/**
+ * Sends one HTTP request. undici's own header and body timers are off (0): the request's
+ * deadline covers both, and an idle SSE stream must not be cut by `bodyTimeout`.
+ */
+export async function sendHttp(
+  target: HttpTarget,
+  method: 'POST' | 'GET' | 'DELETE',
+  headers: HeaderRecord,
+  body: string | null,
+  signal: AbortEmitter | AbortSignal | undefined,
+): Promise<ResponseData> {
+  try {
+    return await target.dispatcher.request({
+      origin: target.origin,
+      path: target.path,
+      method,
+      headers,
+      body,
+      signal: signal as AbortSignal | undefined,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  } catch (cause) {
+    throw toTransportError(cause, `${method} ${target.path} failed`);
+  }
+}
+
+export function toTransportError(cause: unknown, message: string): Error {
+  if (isMcpConnectionError(cause)) return cause;
+  return new TransportError(message, { cause });
+}
+
+export type ContentKind = 'json' | 'sse' | 'other';
+
+/** Classifies a Content-Type header without allocating in the common (lower-case) case. */
+export function contentKind(contentType: string | string[] | undefined): ContentKind {
+  if (typeof contentType !== 'string') return 'other';
+  if (contentType.startsWith('application/json')) return 'json';
+  if (contentType.startsWith('text/event-stream')) return 'sse';
+  const lower = contentType.trimStart().toLowerCase();
+  if (lower.startsWith('application/json')) return 'json';
+  if (lower.startsWith('text/event-stream')) return 'sse';
+  return 'other';
+}
+
+export function headerValue(headers: ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads a whole body, counting its bytes. */
+export async function readBody(
+  body: ResponseBody,
+  metrics: ConnectionMetrics,
+): Promise<Uint8Array> {
+  try {
+    const bytes = await body.bytes();
+    metrics.bytesReceived(bytes.byteLength);
+    return bytes;
+  } catch (cause) {
+    throw toTransportError(cause, 'Reading the response body failed');
+  }
+}
+
+/** Reads what is needed for an error excerpt, then lets the rest of the body go. */
+export async function readExcerpt(body: ResponseBody, metrics: ConnectionMetrics): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      metrics.bytesReceived(buffer.byteLength);
+      chunks.push(buffer);
+      length += buffer.byteLength;
+      if (length >= BODY_EXCERPT_LIMIT * 4) break;
+    }
+  } catch {
+    // A body that breaks while we read a complaint from it: keep what arrived.
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Lets a body go that nothing reads: drains a small one, destroys the rest. */
+export function discardBody(body: ResponseBody): void {
+  body.on('error', noop);
+  if (body.readableEnded) return;
+  body.resume();
+}
+
+export async function statusError(
+  response: ResponseData,
+  metrics: ConnectionMetrics,
+): Promise<HttpStatusError> {
+  const excerpt = await readExcerpt(response.body, metrics);
+  return new HttpStatusError(response.statusCode, flatHeaders(response.headers), excerpt);
+}
+
+export function contentTypeError(response: ResponseData, expected: string): Error {
+  response.body.on('error', noop);
+  response.body.destroy();
+  return new UnexpectedContentTypeError(headerValue(response.headers, 'content-type'), expected);
+}
+
+function flatHeaders(headers: ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export function noop(): void {}

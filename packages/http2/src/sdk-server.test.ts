@@ -1,0 +1,201 @@
+import {
+  AbortedError,
+  isJsonRpcRequest,
+  type JsonRpcMessage,
+  SessionExpiredError,
+  TimeoutError,
+} from '@mcp/connection-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { call, initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+import { type SdkServer, type SdkServerMode, startSdkServer } from '../test/sdk-server.ts';
+import { createHttp2Connection, type Http2Connection } from './connection.ts';
+
+let server: SdkServer | undefined;
+let connection: Http2Connection | undefined;
+
+afterEach(async () => {
+  await connection?.close();
+  await server?.close();
+  connection = undefined;
+  server = undefined;
+});
+
+async function connect(
+  mode: SdkServerMode,
+  extra: Record<string, unknown> = {},
+  serverOptions: { retryInterval?: number } = {},
+): Promise<Http2Connection> {
+  server = await startSdkServer(mode, serverOptions);
+  connection = createHttp2Connection({ url: server.url, ...extra });
+  const response = await connection.request(initializeRequest());
+  expect(response).toHaveProperty('result.protocolVersion', '2025-11-25');
+  await connection.notify(initialized);
+  return connection;
+}
+
+describe.each(['json', 'sse', 'events'] as const)('against the SDK server (%s mode)', (mode) => {
+  it('initializes, records the session, and sends its headers on every request', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    expect(conn.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(conn.protocolVersion).toBe('2025-11-25');
+    const tools = await conn.request(request('tools/list'));
+    expect(tools).toHaveProperty('result.tools');
+    const echoed = await conn.request(call('echo', { text: 'hi' }));
+    expect(textOf(echoed)).toBe('hi');
+    const posts = server?.seen.filter((s) => s.method === 'POST') ?? [];
+    expect(posts).toHaveLength(4);
+    for (const post of posts.slice(1)) {
+      expect(post.sessionId).toBe(conn.sessionId);
+      expect(post.protocolVersion).toBe('2025-11-25');
+    }
+    expect(posts[0]?.sessionId).toBeUndefined();
+  });
+
+  it('answers a JSON-RPC error as a resolved response', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const response = await conn.request(request('no/such/method'));
+    expect(response).toHaveProperty('error.code', -32601);
+  });
+
+  it('runs many concurrent calls', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const texts = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => conn.request(call('echo', { text: `n${i}` }))),
+    );
+    expect(texts.map(textOf)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i}`));
+    const snap = conn.metrics.snapshot();
+    expect(snap.requests.succeeded).toBe(51);
+    expect(snap.bytes.sent).toBeGreaterThan(0);
+    expect(snap.bytes.received).toBeGreaterThan(0);
+  });
+
+  it('sends DELETE on close and rejects later use', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const id = conn.sessionId;
+    await conn.close();
+    await conn.close();
+    expect(server?.deleted).toEqual([id]);
+    expect(conn.closed).toBe(true);
+    await expect(conn.request(request('tools/list'))).rejects.toMatchObject({
+      code: 'MCP_CONNECTION_CLOSED',
+    });
+  });
+
+  it('maps a 404 for a known session to SessionExpiredError', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    server?.forgetSessions();
+    const error = await conn.request(request('tools/list')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionExpiredError);
+    expect(error).toMatchObject({ sessionId: conn.sessionId });
+  });
+
+  it('replays initialize after a 404 with reinitialize: true', async () => {
+    const conn = await connect(mode, { serverStream: false, reinitialize: true });
+    const first = conn.sessionId;
+    server?.forgetSessions();
+    const response = await conn.request(call('echo', { text: 'again' }));
+    expect(textOf(response)).toBe('again');
+    expect(conn.sessionId).toBeDefined();
+    expect(conn.sessionId).not.toBe(first);
+  });
+
+  it('aborting a request rejects it and sends notifications/cancelled', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const controller = new AbortController();
+    const message = call('sleep', { ms: 10_000 });
+    const pending = conn.request(message, { signal: controller.signal });
+    await waitFor(() => server?.seen.filter((s) => s.method === 'POST').length === 3);
+    controller.abort(new Error('user changed their mind'));
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    await waitFor(() => (server?.cancelled.length ?? 0) > 0);
+    expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+    expect(String(server?.cancelled[0]?.reason)).toContain('user changed their mind');
+  });
+
+  it('times out, and the timeout cancels the request', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const message = call('sleep', { ms: 10_000 });
+    await expect(conn.request(message, { timeoutMs: 200 })).rejects.toBeInstanceOf(TimeoutError);
+    await waitFor(() => (server?.cancelled.length ?? 0) > 0);
+    expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+  });
+});
+
+describe.each(['sse', 'events'] as const)('SSE responses from the SDK server (%s)', (mode) => {
+  it('delivers progress to onMessage before the result, and resets the timeout on progress', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const seen: JsonRpcMessage[] = [];
+    const response = await conn.request(call('progress', { steps: 3 }, { progressToken: 'p1' }), {
+      onMessage: (m) => seen.push(m),
+      timeoutMs: 10_000,
+      resetTimeoutOnProgress: true,
+    });
+    expect(textOf(response)).toBe('did 3');
+    expect(seen.map((m) => ('method' in m ? m.method : 'response'))).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      'notifications/progress',
+    ]);
+    expect(
+      seen.map((m) => (m as unknown as { params: { progress: number } }).params.progress),
+    ).toEqual([1, 2, 3]);
+  });
+
+  it('lets onMessage answer a server-to-client request with respond()', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const response = await conn.request(call('sample', { question: 'color?' }), {
+      onMessage: (m) => {
+        if (isJsonRpcRequest(m) && m.method === 'sampling/createMessage') {
+          void conn.respond({
+            jsonrpc: '2.0',
+            id: m.id,
+            result: { role: 'assistant', model: 'test', content: { type: 'text', text: 'blue' } },
+          });
+        }
+      },
+    });
+    expect(textOf(response)).toBe('answer: blue');
+  });
+});
+
+describe('the GET stream (SDK server, SSE mode)', () => {
+  it('delivers server notifications to receive()', async () => {
+    const conn = await connect('sse');
+    await waitFor(() => server?.seen.some((s) => s.method === 'GET') === true);
+    // The GET reached the server; give its stream a moment to be registered, then send.
+    let received: JsonRpcMessage | undefined;
+    for (let i = 0; i < 50 && received === undefined; i++) {
+      await server?.broadcast('notifications/tools/list_changed', {});
+      received = await Promise.race([
+        conn.receive(),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+      ]);
+    }
+    expect(received).toMatchObject({ method: 'notifications/tools/list_changed' });
+  });
+});
+
+describe('resumption (SDK server with an event store)', () => {
+  it('resumes a POST stream the server closed early, with GET + Last-Event-ID', async () => {
+    const conn = await connect('events', { serverStream: false }, { retryInterval: 20 });
+    const seen: JsonRpcMessage[] = [];
+    const response = await conn.request(call('hangup', { text: 'x' }), {
+      onMessage: (m) => seen.push(m),
+    });
+    expect(textOf(response)).toBe('late x');
+    const resumed = server?.seen.filter((s) => s.method === 'GET' && s.lastEventId !== undefined);
+    expect(resumed?.length).toBeGreaterThanOrEqual(1);
+    expect(seen.map((m) => (m as unknown as { params: { data: string } }).params.data)).toEqual([
+      'before hangup',
+      'after hangup',
+    ]);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,151 @@
+import type {
+  ConnectionMetrics,
+  JsonRpcMessage,
+  JsonRpcResponse,
+  MessageQueue,
+} from '@mcp/connection-core';
+import { backoffDelayMs } from './backoff.ts';
+import {
+  type AbortEmitter,
+  contentKind,
+  discardBody,
+  type HttpTarget,
+  type ResponseData,
+  sendHttp,
+} from './http.ts';
+import type { ReconnectionOptions } from './options.ts';
+import type { SessionState } from './session.ts';
+import { readSseMessages, type StreamCursor } from './sse-messages.ts';
+
+export interface ServerStreamHost {
+  readonly target: HttpTarget;
+  readonly session: SessionState;
+  readonly metrics: ConnectionMetrics;
+  readonly reconnection: ReconnectionOptions;
+  readonly queue: MessageQueue<JsonRpcMessage>;
+  routeResponse(response: JsonRpcResponse): boolean;
+}
+
+export type ServerStreamEnd =
+  | 'stopped'
+  | 'not-offered' // 405: the server has no GET stream
+  | 'session-expired'
+  | 'gave-up';
+
+/**
+ * The GET stream of one session: server-initiated messages go to the connection's bounded
+ * queue (a full queue stops the reading, so backpressure reaches the server). When the stream
+ * ends or breaks it is reopened with Last-Event-ID after the server's `retry` (or a backoff).
+ * Failed attempts in a row are bounded by `maxAttempts`.
+ */
+export class ServerStream implements AbortEmitter {
+  readonly done: Promise<ServerStreamEnd>;
+  #host: ServerStreamHost;
+  #stopped = false;
+  #abortListener: (() => void) | undefined;
+  #cursor: StreamCursor = { lastEventId: undefined, retryMs: undefined };
+  #wake: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** Whether a GET was ever answered with a stream. */
+  opened = false;
+
+  constructor(host: ServerStreamHost) {
+    this.#host = host;
+    this.done = this.#loop().catch(() => 'gave-up' as const);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const listener = this.#abortListener;
+    this.#abortListener = undefined;
+    listener?.();
+    clearTimeout(this.#timer);
+    this.#wake?.();
+  }
+
+  on(_event: 'abort', listener: () => void): this {
+    this.#abortListener = listener;
+    return this;
+  }
+  once(_event: 'abort', listener: () => void): this {
+    this.#abortListener = listener;
+    return this;
+  }
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#abortListener === listener) this.#abortListener = undefined;
+    return this;
+  }
+
+  async #loop(): Promise<ServerStreamEnd> {
+    const host = this.#host;
+    let failures = 0;
+    const deliver = (message: JsonRpcMessage): boolean | Promise<boolean> => {
+      if (!('method' in message)) {
+        host.routeResponse(message);
+        return this.#stopped;
+      }
+      if (!('id' in message)) host.metrics.notificationReceived(message.method);
+      return host.queue.put(message).then(
+        () => this.#stopped,
+        () => true, // the queue closed: the connection is closing
+      );
+    };
+    while (!this.#stopped) {
+      const sessionId = host.session.sessionId;
+      const response = await this.#open();
+      if (this.#stopped) {
+        if (response !== undefined) discardBody(response.body);
+        break;
+      }
+      if (response !== undefined) {
+        const status = response.statusCode;
+        if (status === 405) {
+          discardBody(response.body);
+          return 'not-offered';
+        }
+        if (status === 404 && sessionId !== undefined) {
+          discardBody(response.body);
+          return 'session-expired';
+        }
+        if (status === 200 && contentKind(response.headers['content-type']) === 'sse') {
+          this.opened = true;
+          failures = 0;
+          try {
+            await readSseMessages(response.body, this.#cursor, host.metrics, deliver);
+          } catch {
+            // Broken or invalid: reopen from the last event id.
+          }
+          if (this.#stopped) break;
+        } else {
+          discardBody(response.body);
+          failures++;
+        }
+      } else {
+        failures++;
+      }
+      if (failures > host.reconnection.maxAttempts) return 'gave-up';
+      await this.#sleep(this.#cursor.retryMs ?? backoffDelayMs(host.reconnection, failures || 1));
+    }
+    return 'stopped';
+  }
+
+  async #open(): Promise<ResponseData | undefined> {
+    const host = this.#host;
+    try {
+      const pending = host.session.getHeaders(this.#cursor.lastEventId);
+      const headers = pending instanceof Promise ? await pending : pending;
+      if (this.#stopped) return undefined;
+      return await sendHttp(host.target, 'GET', headers, null, this);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, ms);
+    });
+  }
+}

@@ -1,0 +1,118 @@
+import type { JsonRpcNotification, JsonRpcRequest } from '@mcp/connection-core';
+import type { HeadersContext, HeadersProvider } from './options.ts';
+
+export type HeaderRecord = Record<string, string>;
+
+const POST_BASE: HeaderRecord = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
+const GET_BASE: HeaderRecord = { accept: 'text/event-stream' };
+
+/**
+ * What the connection knows about its MCP session: the id the server assigned, the negotiated
+ * protocol version, and the initialize exchange to replay after the session expires. It builds
+ * the headers of every request; the static part is computed once per session change, so a
+ * request with static headers allocates no header object.
+ */
+export class SessionState {
+  #sessionId: string | undefined;
+  #protocolVersion: string | undefined;
+  #staticHeaders: HeaderRecord;
+  #provider: HeadersProvider | undefined;
+  #post: HeaderRecord;
+  #get: HeaderRecord;
+  #plain: HeaderRecord;
+  #initialize: HeaderRecord;
+  /** Bumped on every session change, so a request can tell whether its session is current. */
+  generation = 0;
+  initializeRequest: JsonRpcRequest | undefined;
+  initializedNotification: JsonRpcNotification | undefined;
+
+  constructor(headers: HeaderRecord | HeadersProvider | undefined) {
+    if (typeof headers === 'function') {
+      this.#provider = headers;
+      this.#staticHeaders = {};
+    } else {
+      this.#staticHeaders = lowerCaseKeys(headers ?? {});
+    }
+    this.#post = {};
+    this.#get = {};
+    this.#plain = {};
+    this.#initialize = { ...this.#staticHeaders, ...POST_BASE };
+    this.#rebuild();
+  }
+
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  get hasHeaderProvider(): boolean {
+    return this.#provider !== undefined;
+  }
+
+  /** Records the outcome of `initialize`: the session id header and the negotiated version. */
+  established(sessionId: string | undefined, protocolVersion: string | undefined): void {
+    this.#sessionId = sessionId;
+    this.#protocolVersion = protocolVersion;
+    this.generation++;
+    this.#rebuild();
+  }
+
+  /** Forgets the session (it expired, or a new one is being negotiated). */
+  reset(): void {
+    this.established(undefined, undefined);
+  }
+
+  /** Headers of a POST; the same object every call unless a provider adds per-request ones. */
+  postHeaders(rpcMethod: string): HeaderRecord | Promise<HeaderRecord> {
+    if (this.#provider === undefined) return this.#post;
+    return this.#withProvided(this.#post, { method: 'POST', rpcMethod });
+  }
+
+  /** Headers of an `initialize` POST: a new session starts without the old one's headers. */
+  initializeHeaders(): HeaderRecord | Promise<HeaderRecord> {
+    if (this.#provider === undefined) return this.#initialize;
+    return this.#withProvided(this.#initialize, { method: 'POST', rpcMethod: 'initialize' });
+  }
+
+  getHeaders(lastEventId: string | undefined): HeaderRecord | Promise<HeaderRecord> {
+    const base =
+      lastEventId === undefined ? this.#get : { ...this.#get, 'last-event-id': lastEventId };
+    if (this.#provider === undefined) return base;
+    return this.#withProvided(base, { method: 'GET', rpcMethod: undefined });
+  }
+
+  deleteHeaders(): HeaderRecord | Promise<HeaderRecord> {
+    if (this.#provider === undefined) return this.#plain;
+    return this.#withProvided(this.#plain, { method: 'DELETE', rpcMethod: undefined });
+  }
+
+  async #withProvided(base: HeaderRecord, context: HeadersContext): Promise<HeaderRecord> {
+    const provider = this.#provider as HeadersProvider;
+    const extra = await provider(context);
+    // Protocol headers win over provided ones: they are what the server routes on.
+    return { ...lowerCaseKeys(extra), ...base };
+  }
+
+  #rebuild(): void {
+    const session: HeaderRecord = {};
+    if (this.#sessionId !== undefined) session['mcp-session-id'] = this.#sessionId;
+    if (this.#protocolVersion !== undefined) {
+      session['mcp-protocol-version'] = this.#protocolVersion;
+    }
+    this.#plain = { ...this.#staticHeaders, ...session };
+    this.#post = { ...this.#staticHeaders, ...POST_BASE, ...session };
+    this.#get = { ...this.#staticHeaders, ...GET_BASE, ...session };
+  }
+}
+
+function lowerCaseKeys(record: HeaderRecord): HeaderRecord {
+  const out: HeaderRecord = {};
+  for (const key of Object.keys(record)) out[key.toLowerCase()] = record[key] as string;
+  return out;
+}
