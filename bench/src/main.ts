@@ -11,7 +11,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CellResult, type CellSpec, runCell, type Timing } from './cell.ts';
+import { type CellResult, type CellSpec, missingCell, runCell, type Timing } from './cell.ts';
 import { BenchChild } from './child-process.ts';
 import type { ClientKind } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
@@ -68,30 +68,25 @@ async function cell(
   return result;
 }
 
-async function withProxy(
+async function startProxy(
   script: string,
   label: string,
   upstreamUrl: string,
-  body: (proxy: BenchChild, url: string) => Promise<void>,
-): Promise<void> {
+): Promise<{ proxy: BenchChild; url: string }> {
   const proxy = spawn(script, { upstream: upstreamUrl }, label);
-  let ports: Record<string, number>;
   try {
-    ports = await proxy.ready();
+    const ports = await proxy.ready();
+    return { proxy, url: `http://127.0.0.1:${ports.h1 ?? ports.h2}/mcp` };
   } catch (error) {
     await proxy.stop();
     throw error;
-  }
-  try {
-    await body(proxy, `http://127.0.0.1:${ports.h1 ?? ports.h2}/mcp`);
-  } finally {
-    await proxy.stop();
   }
 }
 
 async function main(): Promise<RunReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg()[0]?.toFixed(2);
   if (profileDir) {
     await rm(profileDir, { recursive: true, force: true });
     await mkdir(profileDir, { recursive: true });
@@ -107,55 +102,41 @@ async function main(): Promise<RunReport> {
   const sdkH1 = `http://127.0.0.1:${sdkPorts.h1}/mcp`;
   log(`upstreams: fast h2c ${fastH2}, fast http/1.1 ${fastH1}, sdk ${sdkH1}`);
 
-  if (enabled('client')) {
-    for (const client of ['ours', 'sdk-v1', 'sdk-v2'] as ClientKind[]) {
-      const url = client === 'ours' ? fastH2 : fastH1;
-      for (const concurrency of CONCURRENCY) {
-        cells.push(
-          await cell({
-            scenario: 'client',
-            subject: client,
-            upstreamName: 'fast',
-            client,
-            url,
-            concurrency,
-            upstream: fast,
-          }),
-        );
-      }
-    }
+  // Cells that are compared with each other run back to back, so a change in the machine's
+  // background load shifts both sides of a ratio alike.
+  const clientKinds: Array<[string, ClientKind]> = [];
+  if (enabled('client'))
+    clientKinds.push(['client', 'ours'], ['client', 'sdk-v1'], ['client', 'sdk-v2']);
+  if (enabled('floor')) clientKinds.push(['floor', 'undici'], ['floor', 'node-http2']);
+  const h2load = enabled('floor') && h2loadAvailable();
+  if (enabled('floor') && !h2load) {
+    log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
   }
-
-  if (enabled('floor')) {
-    for (const client of ['undici', 'node-http2'] as ClientKind[]) {
-      for (const concurrency of CONCURRENCY) {
-        cells.push(
-          await cell({
-            scenario: 'floor',
-            subject: client,
-            upstreamName: 'fast',
-            client,
-            url: fastH2,
-            concurrency,
-            upstream: fast,
-          }),
-        );
-      }
-    }
-    if (h2loadAvailable()) {
-      for (const concurrency of CONCURRENCY) {
-        const result = await runH2load({
-          url: fastH2,
-          concurrency,
-          requests: (H2LOAD_REQUESTS[concurrency] ?? 20_000) / (quick ? 4 : 1),
-          upstream: fast,
+  for (const concurrency of clientKinds.length > 0 ? CONCURRENCY : []) {
+    for (const [scenario, client] of clientKinds) {
+      const url = client === 'sdk-v1' || client === 'sdk-v2' ? fastH1 : fastH2;
+      cells.push(
+        await cell({
+          scenario,
+          subject: client,
           upstreamName: 'fast',
-        });
-        log(describeCell(result));
-        cells.push(result);
-      }
-    } else {
-      log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
+          client,
+          url,
+          concurrency,
+          upstream: fast,
+        }),
+      );
+    }
+    if (h2load) {
+      const result = await runH2load({
+        url: fastH2,
+        concurrency,
+        requests: (H2LOAD_REQUESTS[concurrency] ?? 20_000) / (quick ? 4 : 1),
+        upstream: fast,
+        upstreamName: 'fast',
+      });
+      log(describeCell(result));
+      cells.push(result);
     }
   }
 
@@ -171,9 +152,9 @@ async function main(): Promise<RunReport> {
         client: 'sdk-v1' as const,
         upstream: upstream.child,
       };
-      for (const concurrency of CONCURRENCY) {
-        cells.push(await cell({ ...base, subject: 'direct', url: upstream.h1, concurrency }));
-      }
+      const paths: Array<{ subject: string; url: string; proxy?: BenchChild; missing?: string }> = [
+        { subject: 'direct', url: upstream.h1 },
+      ];
       const proxies = [
         { subject: 'via sdk-proxy', script: 'proxy-sdk.ts', target: upstream.h1 },
         { subject: 'via our proxy', script: 'proxy-ours.ts', target: upstream.ours },
@@ -181,36 +162,41 @@ async function main(): Promise<RunReport> {
       for (const proxy of proxies) {
         const label = `proxy-${proxy.script.replace('.ts', '').replace('proxy-', '')}-${upstream.name}`;
         try {
-          await withProxy(proxy.script, label, proxy.target, async (child, url) => {
-            for (const concurrency of CONCURRENCY) {
-              cells.push(
-                await cell({ ...base, subject: proxy.subject, url, concurrency, proxy: child }),
-              );
-            }
+          paths.push({
+            subject: proxy.subject,
+            ...(await startProxy(proxy.script, label, proxy.target)),
           });
         } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          for (const concurrency of CONCURRENCY) {
-            const missing: CellResult = {
-              scenario: 'proxy',
-              subject: proxy.subject,
-              upstream: upstream.name,
-              concurrency,
-              calls: 0,
-              callsPerSec: 0,
-              p50Ms: 0,
-              p99Ms: 0,
-              errors: 0,
-              durationMs: 0,
-              processes: [],
-              upstreamConnections: 0,
-              missing: why,
-            };
-            log(describeCell(missing));
-            cells.push(missing);
-          }
+          paths.push({
+            subject: proxy.subject,
+            url: '',
+            missing: error instanceof Error ? error.message : String(error),
+          });
         }
       }
+      for (const concurrency of CONCURRENCY) {
+        for (const path of paths) {
+          if (path.missing !== undefined) {
+            const missing = missingCell(
+              { ...base, subject: path.subject, concurrency },
+              path.missing,
+            );
+            log(describeCell(missing));
+            cells.push(missing);
+            continue;
+          }
+          cells.push(
+            await cell({
+              ...base,
+              subject: path.subject,
+              url: path.url,
+              concurrency,
+              proxy: path.proxy,
+            }),
+          );
+        }
+      }
+      await Promise.all(paths.map((path) => path.proxy?.stop()));
     }
   }
 
@@ -236,7 +222,7 @@ async function main(): Promise<RunReport> {
   return {
     startedAt,
     seconds: (performance.now() - started) / 1000,
-    machine: `${os.availableParallelism()} cores (${cpuModel}), Node ${process.version}, load average at start ${os.loadavg()[0]?.toFixed(2)}`,
+    machine: `${os.availableParallelism()} cores (${cpuModel}), Node ${process.version}, 1-min load average ${loadAtStart} at start, ${os.loadavg()[0]?.toFixed(2)} at end (the box is shared: other work inflates CPU per call)`,
     timing: `Each cell: ${timing.warmupMs} ms warm-up, ${timing.durationMs} ms measured, a fresh load-generator process.`,
     cells,
     scale,
