@@ -9,6 +9,7 @@ import {
   McpConnectionError,
   ProtocolError,
   SessionExpiredError,
+  SessionLimitError,
   TimeoutError,
   UnexpectedContentTypeError,
 } from './errors.ts';
@@ -56,5 +57,15 @@ describe('errors', () => {
   it('have distinct codes', () => {
     const codes = Object.values(ErrorCode);
     expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('name the origin and limit of a session limit error', () => {
+    const err = new SessionLimitError('http://127.0.0.1:8080', 2);
+    expect(err.code).toBe(ErrorCode.SESSION_LIMIT);
+    expect(err.name).toBe('SessionLimitError');
+    expect(err.retryable).toBe(true);
+    expect(err.origin).toBe('http://127.0.0.1:8080');
+    expect(err.limit).toBe(2);
+    expect(isMcpConnectionError(err)).toBe(true);
   });
 });

@@ -14,9 +14,13 @@ export const ErrorCode = {
   UNKNOWN_RESPONSE_ID: 'MCP_UNKNOWN_RESPONSE_ID',
   CONNECTION_CLOSED: 'MCP_CONNECTION_CLOSED',
   QUEUE_FULL: 'MCP_QUEUE_FULL',
+  SESSION_LIMIT: 'MCP_SESSION_LIMIT',
   TRANSPORT: 'MCP_TRANSPORT',
   RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
   INVALID_OPTIONS: 'MCP_INVALID_OPTIONS',
+  SSE_BUFFER_OVERFLOW: 'MCP_SSE_BUFFER_OVERFLOW',
+  INVALID_SSE_FIELD: 'MCP_INVALID_SSE_FIELD',
+  ENDPOINT_ORIGIN: 'MCP_ENDPOINT_ORIGIN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -191,6 +195,27 @@ export class QueueFullError extends McpConnectionError {
   }
 }
 
+/**
+ * A pool already holds its limit of sessions to one origin and every one of them has requests
+ * in flight, so none can be closed to make room. Retry once some finish, or raise the limit.
+ */
+export class SessionLimitError extends McpConnectionError {
+  override name = 'SessionLimitError';
+  readonly origin: string;
+  readonly limit: number;
+
+  constructor(origin: string, limit: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.SESSION_LIMIT,
+      `Session limit reached for ${origin} (${limit} sessions, all busy)`,
+      true,
+      options,
+    );
+    this.origin = origin;
+    this.limit = limit;
+  }
+}
+
 /** The network failed under a request (connect refused, reset, TLS). `cause` is the original. */
 export class TransportError extends McpConnectionError {
   override name = 'TransportError';
@@ -234,6 +259,54 @@ export class InvalidOptionsError extends McpConnectionError {
       options,
     );
     this.issues = issues;
+  }
+}
+
+/** An SSE peer sent one line or event longer than the reader's buffer limit. */
+export class SseBufferOverflowError extends ProtocolError {
+  override name = 'SseBufferOverflowError';
+  readonly maxBufferSize: number;
+
+  constructor(maxBufferSize: number, options?: McpErrorOptions) {
+    super(
+      ErrorCode.SSE_BUFFER_OVERFLOW,
+      `SSE event exceeds the buffer limit of ${maxBufferSize} characters`,
+      false,
+      options,
+    );
+    this.maxBufferSize = maxBufferSize;
+  }
+}
+
+/** An SSE field that cannot be written: an `id` or `event` with a line break, a bad `retry`. */
+export class InvalidSseFieldError extends McpConnectionError {
+  override name = 'InvalidSseFieldError';
+  readonly field: 'id' | 'event' | 'retry';
+
+  constructor(field: 'id' | 'event' | 'retry', detail: string, options?: McpErrorOptions) {
+    super(ErrorCode.INVALID_SSE_FIELD, `Invalid SSE ${field}: ${detail}`, false, options);
+    this.field = field;
+  }
+}
+
+/**
+ * A legacy (2024-11-05) HTTP+SSE server announced a message endpoint on another origin than its
+ * SSE stream. Posting there could leak the session to a third party, so it is refused.
+ */
+export class EndpointOriginError extends ProtocolError {
+  override name = 'EndpointOriginError';
+  readonly endpoint: string;
+  readonly expectedOrigin: string;
+
+  constructor(endpoint: string, expectedOrigin: string, options?: McpErrorOptions) {
+    super(
+      ErrorCode.ENDPOINT_ORIGIN,
+      `Endpoint ${JSON.stringify(endpoint)} is not on the SSE stream's origin ${expectedOrigin}`,
+      false,
+      options,
+    );
+    this.endpoint = endpoint;
+    this.expectedOrigin = expectedOrigin;
   }
 }
 

@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { InvalidOptionsError, parseOptions } from '@mcp/connection-core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+
+export const TlsConfigSchema = z.strictObject({
+  /** PEM certificate chain file. */
+  cert: z.string().min(1),
+  /** PEM private key file. */
+  key: z.string().min(1),
+});
+
+export const UpstreamConfigSchema = z.strictObject({
+  /** Served at `/<name>/mcp`. Letters, digits, `-` and `_`. */
+  name: z.string().regex(UPSTREAM_NAME, 'letters, digits, "-" and "_" only (max 63)'),
+  /** The upstream's MCP endpoint, http(s)://host:port/path. */
+  url: z.url({ protocol: /^https?$/ }),
+  /** Speak cleartext HTTP/2 (prior knowledge) to an http:// upstream. */
+  h2c: z.boolean().default(false),
+  /** Extra headers sent on every upstream request (e.g. an API key for the upstream). */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Send the downstream client's Authorization header to this upstream. Off by default. */
+  forwardAuthorization: z.boolean().default(false),
+});
+
+export const LimitsConfigSchema = z.strictObject({
+  /** Largest POST body accepted, in bytes; larger bodies get 413. */
+  maxBodyBytes: z.number().int().positive().default(1_048_576),
+  /** Open downstream sessions, all upstreams together; past it initialize gets 503. */
+  maxSessions: z.number().int().positive().default(1_000),
+  /** Requests in flight through the proxy; past it requests get 503. */
+  maxConcurrentRequests: z.number().int().positive().default(1_000),
+  /** Requests in flight in one session; past it the session's requests get 429. */
+  maxConcurrentRequestsPerSession: z.number().int().positive().default(100),
+  /** Upstream response time limit for one request, in ms (reset by progress notifications). */
+  requestTimeoutMs: z.number().int().positive().default(60_000),
+  /** A session with no traffic and no open stream for this long is ended, in ms. */
+  sessionIdleTimeoutMs: z.number().int().positive().default(600_000),
+  /** On SIGINT/SIGTERM, how long in-flight requests may take to finish, in ms. */
+  drainTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Server-initiated events kept per session for `Last-Event-ID` resumption. */
+  eventBufferSize: z.number().int().positive().default(100),
+  /** Interval of SSE keep-alive comments, in ms. */
+  keepAliveMs: z.number().int().positive().default(15_000),
+});
+
+export const PoolConfigSchema = z.strictObject({
+  /** TCP connections per upstream origin, at most. */
+  connectionsPerOrigin: z.number().int().positive().default(4),
+});
+
+export const ListenConfigSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  tls: TlsConfigSchema.optional(),
+  /**
+   * Host header values accepted besides the loopback names (checked only when bound to a
+   * loopback address, against DNS rebinding).
+   */
+  allowedHosts: z.array(z.string()).default([]),
+  /** Origin header values accepted besides loopback origins (same condition). */
+  allowedOrigins: z.array(z.string()).default([]),
+});
+
+export const ProxyConfigSchema = z
+  .strictObject({
+    listen: ListenConfigSchema.default({
+      host: '127.0.0.1',
+      port: 8080,
+      allowedHosts: [],
+      allowedOrigins: [],
+    }),
+    upstreams: z.array(UpstreamConfigSchema).min(1, 'at least one upstream is required'),
+    limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),
+    pool: PoolConfigSchema.default(PoolConfigSchema.parse({})),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.upstreams.forEach((upstream, i) => {
+      if (seen.has(upstream.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstreams', i, 'name'],
+          message: `duplicate upstream name "${upstream.name}"`,
+        });
+      }
+      seen.add(upstream.name);
+    });
+  });
+
+export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
+export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
+export type UpstreamConfig = z.output<typeof UpstreamConfigSchema>;
+export type LimitsConfig = z.output<typeof LimitsConfigSchema>;
+
+/** Validates a config object; throws InvalidOptionsError naming each bad field by its path. */
+export function parseProxyConfig(input: unknown): ProxyConfig {
+  return parseOptions(ProxyConfigSchema, input, 'proxy config');
+}
+
+/** Reads a JSON (.json) or YAML (anything else) config file and validates it. */
+export async function loadConfigFile(path: string): Promise<ProxyConfig> {
+  const text = await readFile(path, 'utf8');
+  let value: unknown;
+  try {
+    value = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new InvalidOptionsError(
+      `proxy config ${path}`,
+      [{ path: '', message: 'not valid JSON or YAML' }],
+      { cause },
+    );
+  }
+  return parseProxyConfig(value);
+}
+
+/** `--port` wins over `PORT`, which wins over the file. */
+export function overridePort(config: ProxyConfig, port: string | undefined): ProxyConfig {
+  if (port === undefined || port === '') return config;
+  return parseProxyConfig({ ...config, listen: { ...config.listen, port: Number(port) } });
+}

@@ -1,0 +1,19 @@
+import type { ProxyConfig } from './config.ts';
+import type { LoadTracker } from './load-tracker.ts';
+import type { Logger } from './logger.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import type { SessionRegistry } from './session-registry.ts';
+import type { UpstreamConnector } from './upstream-connector.ts';
+import type { RebindingPolicy } from './validate.ts';
+
+/** What every handler needs, built once by the proxy. */
+export interface ProxyContext {
+  config: ProxyConfig;
+  logger: Logger;
+  metrics: ProxyMetrics;
+  sessions: SessionRegistry;
+  connector: UpstreamConnector;
+  rebinding: RebindingPolicy;
+  /** Requests in flight across the proxy (for the global concurrency limit and draining). */
+  load: LoadTracker;
+}

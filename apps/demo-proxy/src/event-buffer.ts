@@ -1,0 +1,39 @@
+import type { JsonRpcMessage } from '@mcp/connection-core';
+
+export interface BufferedEvent {
+  id: string;
+  message: JsonRpcMessage;
+}
+
+/**
+ * The last `capacity` server-initiated events of one session, for `Last-Event-ID` resumption.
+ * Event ids are `<sequence>` numbers of this buffer, so anything not a known id replays all.
+ */
+export class EventBuffer {
+  readonly capacity: number;
+  #events: BufferedEvent[] = [];
+  #next = 1;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  push(message: JsonRpcMessage): BufferedEvent {
+    const event = { id: String(this.#next++), message };
+    this.#events.push(event);
+    if (this.#events.length > this.capacity) this.#events.shift();
+    return event;
+  }
+
+  /** Events after `lastEventId` (all kept events when it is unknown or older than the buffer). */
+  after(lastEventId: string | undefined): BufferedEvent[] {
+    if (lastEventId === undefined) return [];
+    const last = Number(lastEventId);
+    if (!Number.isInteger(last) || last < 0) return [...this.#events];
+    return this.#events.filter((e) => Number(e.id) > last);
+  }
+
+  get size(): number {
+    return this.#events.length;
+  }
+}

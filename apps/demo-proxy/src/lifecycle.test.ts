@@ -1,0 +1,200 @@
+import http2 from 'node:http2';
+import { parseSseStream } from '@mcp/sse';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type Harness,
+  INITIALIZE,
+  MCP_HEADERS,
+  metricValue,
+  raw,
+  rawSession,
+  startHarness,
+  textOf,
+} from './test-support.ts';
+
+describe('proxy lifecycle', () => {
+  let harness: Harness | undefined;
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    await harness?.close();
+    harness = undefined;
+  });
+
+  it('serves HTTP/2 (h2c, by the connection preface) on the same port as HTTP/1.1', async () => {
+    harness = await startHarness();
+    const session = http2.connect(harness.proxy.url);
+    try {
+      const post = (body: unknown, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; headers: http2.IncomingHttpHeaders; text: string }>(
+          (resolve, reject) => {
+            const stream = session.request({
+              ':method': 'POST',
+              ':path': '/example/mcp',
+              ...MCP_HEADERS,
+              ...headers,
+            });
+            let text = '';
+            let head: http2.IncomingHttpHeaders = {};
+            stream.setEncoding('utf8');
+            stream.on('response', (h) => {
+              head = h;
+            });
+            stream.on('data', (c: string) => {
+              text += c;
+            });
+            stream.on('end', () =>
+              resolve({ status: Number(head[':status']), headers: head, text }),
+            );
+            stream.on('error', reject);
+            stream.end(JSON.stringify(body));
+          },
+        );
+      const init = await post(INITIALIZE);
+      expect(init.status).toBe(200);
+      const id = init.headers['mcp-session-id'] as string;
+      expect(JSON.parse(init.text).result.serverInfo.name).toBe('example-upstream');
+      const call = await post(
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { text: 'h2' } },
+        },
+        { 'mcp-session-id': id },
+      );
+      expect(call.status).toBe(200);
+      expect(JSON.parse(call.text).result.content[0].text).toBe('h2');
+      // Client -> proxy over HTTP/1.1 works on the same port meanwhile.
+      const client = await connectClient(harness.endpoint);
+      clients.push(client);
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'h1' } }))).toBe('h1');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('aborts the upstream request when the downstream client cancels or goes away', async () => {
+    harness = await startHarness();
+    const client = await connectClient(harness.endpoint);
+    clients.push(client);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: { ms: 60_000 } }, undefined, {
+      signal: controller.signal,
+    });
+    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
+      await new Promise((r) => setImmediate(r));
+    }
+    controller.abort('test');
+    await expect(call).rejects.toThrow();
+    while (harness.upstream.cancelledCount < 1) await new Promise((r) => setTimeout(r, 10));
+    expect(harness.upstream.cancelledCount).toBe(1);
+    // The session goes on.
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe(
+      'after',
+    );
+    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) !== 0) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+
+  it('re-initializes an expired upstream session transparently', async () => {
+    harness = await startHarness();
+    const client = await connectClient(harness.endpoint);
+    clients.push(client);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'one' } }))).toBe('one');
+    await harness.upstream.forgetSessions();
+    expect(harness.upstream.sessionCount).toBe(0);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'two' } }))).toBe('two');
+    expect(harness.upstream.sessionCount).toBe(1);
+  });
+
+  it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {
+    harness = await startHarness();
+    const endpoint = harness.endpoint;
+    const id = await rawSession(endpoint);
+    const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
+    const call = (n: number, method: string, params: unknown) =>
+      raw(endpoint, { headers, body: JSON.stringify({ jsonrpc: '2.0', id: n, method, params }) });
+    await call(2, 'resources/subscribe', { uri: 'example://counter' });
+
+    const openGet = async (lastEventId?: string) => {
+      const res = await request(endpoint, {
+        method: 'GET',
+        headers: {
+          accept: 'text/event-stream',
+          'mcp-session-id': id,
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      return { res, events: parseSseStream(res.body)[Symbol.asyncIterator]() };
+    };
+    // First GET: bump until a notification arrives (the upstream GET stream opens asynchronously).
+    const first = await openGet();
+    let firstEvent: { id?: string; data: string } | undefined;
+    const next = first.events.next();
+    for (let n = 10; firstEvent === undefined && n < 200; n++) {
+      await call(n, 'tools/call', { name: 'bump', arguments: {} });
+      const got = await Promise.race([
+        next,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+      ]);
+      if (got && !got.done) firstEvent = got.value;
+    }
+    expect(firstEvent?.id).toBeDefined();
+    first.res.body.destroy();
+
+    // While no GET is open, two more notifications go into the buffer.
+    await call(300, 'tools/call', { name: 'bump', arguments: {} });
+    await call(301, 'tools/call', { name: 'bump', arguments: {} });
+    const second = await openGet(firstEvent?.id);
+    const replayed: string[] = [];
+    while (replayed.length < 2) {
+      const e = await second.events.next();
+      if (e.done) break;
+      replayed.push(JSON.parse(e.value.data).method);
+      expect(Number(e.value.id)).toBeGreaterThan(Number(firstEvent?.id));
+    }
+    expect(replayed).toEqual([
+      'notifications/resources/updated',
+      'notifications/resources/updated',
+    ]);
+    second.res.body.destroy();
+  });
+
+  it('1,000 concurrent requests across 50 sessions use no more upstream TCP connections than configured', async () => {
+    harness = await startHarness({}, { pool: { connectionsPerOrigin: 2 } });
+    const { runLoad } = await import('./load.ts');
+    const result = await runLoad({
+      url: harness.endpoint,
+      sessions: 50,
+      requests: 1000,
+      concurrency: 1000,
+      h2c: false,
+      tool: 'echo',
+      arguments: { text: 'load' },
+    });
+    expect(result.errors).toBe(0);
+    expect(result.upstreamConnections).toBeGreaterThan(0);
+    expect(result.upstreamConnections).toBeLessThanOrEqual(2);
+    expect(harness.upstream.sessionCount).toBe(0); // runLoad deleted its sessions
+  });
+
+  it('drains in-flight requests on close, then ends upstream sessions', async () => {
+    harness = await startHarness();
+    const client = await connectClient(harness.endpoint);
+    clients.push(client);
+    const slow = client.callTool({ name: 'slow', arguments: { ms: 300 } });
+    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
+      await new Promise((r) => setImmediate(r));
+    }
+    const closed = harness.proxy.close();
+    expect(textOf(await slow)).toBe('slept 300 ms');
+    expect(await closed).toEqual({ drained: true });
+    expect(harness.upstream.sessionCount).toBe(0);
+  });
+});

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { z } from 'zod';
+import type { ListenConfigSchema } from './config.ts';
+import type { DownstreamRequest, DownstreamResponse } from './http-types.ts';
+
+type ListenConfig = z.output<typeof ListenConfigSchema>;
+type RequestListener = (req: DownstreamRequest, res: DownstreamResponse) => void;
+
+/** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+/** One port for HTTP/1.1 and HTTP/2 (cleartext by preface, or TLS by ALPN). */
+export interface Listener {
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  /** Stops accepting, ends idle HTTP/1.1 connections and sends GOAWAY on HTTP/2 ones. */
+  stopAccepting(): Promise<void>;
+  /** Destroys whatever is still open. */
+  destroy(): void;
+}
+
+export interface ListenerOptions {
+  listen: ListenConfig;
+  onRequest: RequestListener;
+  /** Timeouts for HTTP/1.1 requests headers (ms). */
+  headersTimeoutMs?: number;
+}
+
+/** Starts listening; resolves once the port is bound. */
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const { listen, onRequest } = options;
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  const sockets = new Set<net.Socket>();
+  const track = (session: http2.ServerHttp2Session): void => {
+    h2Sessions.add(session);
+    session.once('close', () => h2Sessions.delete(session));
+  };
+
+  let front: net.Server;
+  let http1: http.Server | undefined;
+  if (listen.tls) {
+    const secure = http2.createSecureServer(
+      {
+        cert: readFileSync(listen.tls.cert),
+        key: readFileSync(listen.tls.key),
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: 1000 },
+      },
+      onRequest,
+    );
+    secure.on('session', track);
+    front = secure;
+  } else {
+    http1 = http.createServer({ keepAlive: true }, onRequest);
+    const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, onRequest);
+    h2.on('session', track);
+    const h1 = http1;
+    front = net.createServer({ pauseOnConnect: true }, (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.once('readable', () => {
+        const first = socket.read(H2_PREFACE.length) ?? socket.read();
+        if (first === null) {
+          // Closed before sending anything.
+          socket.destroy();
+          return;
+        }
+        socket.unshift(first);
+        const isH2 = H2_PREFACE.subarray(0, Math.min(first.length, 4)).equals(
+          first.subarray(0, Math.min(first.length, 4)),
+        );
+        (isH2 ? h2 : h1).emit('connection', socket);
+        socket.resume();
+      });
+      socket.on('error', () => socket.destroy());
+    });
+  }
+  front.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(listen.port, listen.host, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+  const address = front.address();
+  const port = typeof address === 'object' && address ? address.port : listen.port;
+
+  return {
+    port,
+    protocol: listen.tls ? 'https' : 'http',
+    async stopAccepting() {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      http1?.closeIdleConnections();
+      for (const session of h2Sessions) session.close();
+      // `front.close` resolves once every socket has ended; the caller bounds the wait.
+      await Promise.race([closed, new Promise((r) => setImmediate(r))]);
+    },
+    destroy() {
+      for (const session of h2Sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      http1?.closeAllConnections();
+      front.close();
+    },
+  };
+}

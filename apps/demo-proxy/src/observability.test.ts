@@ -1,0 +1,128 @@
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  type Harness,
+  INITIALIZE,
+  MCP_HEADERS,
+  metricValue,
+  raw,
+  startHarness,
+  textOf,
+} from './test-support.ts';
+
+describe('observability and credentials', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+
+  it('exports Prometheus metrics for requests, latency, sessions and upstream connections', async () => {
+    harness = await startHarness();
+    const client = await connectClient(harness.endpoint);
+    await client.callTool({ name: 'echo', arguments: { text: 'm' } });
+    const url = harness.proxy.url;
+    expect(
+      await metricValue(url, 'mcp_proxy_requests_total', 'method="tools/call",outcome="ok"'),
+    ).toBe(1);
+    expect(
+      await metricValue(url, 'mcp_proxy_request_duration_seconds_count', 'method="tools/call"'),
+    ).toBe(1);
+    expect(await metricValue(url, 'mcp_proxy_sessions', 'upstream="example"')).toBe(1);
+    expect(await metricValue(url, 'mcp_proxy_upstream_connections')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(url, 'mcp_proxy_requests_in_flight')).toBe(0);
+    const { text } = await raw(`${url}/metrics`, { method: 'GET' });
+    expect(text).toContain('# TYPE mcp_proxy_upstream_streams gauge');
+    expect((await raw(`${url}/healthz`, { method: 'GET' })).status).toBe(200);
+    expect((await raw(`${url}/readyz`, { method: 'GET' })).status).toBe(200);
+    await client.close();
+  });
+
+  it('logs JSON with a request id and never the Authorization, cookies or session ids', async () => {
+    const lines: string[] = [];
+    harness = await startHarness(
+      {},
+      { logLevel: 'debug' },
+      { write: (l: string) => lines.push(l) },
+    );
+    const init = await raw(harness.endpoint, {
+      headers: { ...MCP_HEADERS, authorization: 'Bearer SECRET-TOKEN', cookie: 'sid=COOKIE-VALUE' },
+      body: JSON.stringify(INITIALIZE),
+    });
+    const sessionId = init.headers['mcp-session-id'] as string;
+    await raw(harness.endpoint, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': sessionId, authorization: 'Bearer SECRET-TOKEN' },
+    });
+    const log = lines.join('');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines)
+      expect(JSON.parse(line).requestId ?? JSON.parse(line).msg).toBeDefined();
+    expect(log).toContain('"requestId"');
+    expect(log).not.toContain('SECRET-TOKEN');
+    expect(log).not.toContain('COOKIE-VALUE');
+    expect(log).not.toContain(sessionId);
+  });
+
+  it('sends Authorization upstream only where the upstream says forwardAuthorization', async () => {
+    harness = await startHarness();
+    const url = harness.upstream.url;
+    await harness.proxy.close();
+    // Two proxies in front of the same upstream: one forwarding, one not.
+    const { startProxy } = await import('./proxy.ts');
+    const { parseProxyConfig } = await import('./config.ts');
+    const { createPoolConnector } = await import('./pool-connector.ts');
+    const { createLogger } = await import('./logger.ts');
+    const config = parseProxyConfig({
+      listen: { port: 0 },
+      upstreams: [
+        { name: 'plain', url, h2c: true },
+        {
+          name: 'authed',
+          url,
+          h2c: true,
+          forwardAuthorization: true,
+          headers: { 'x-api-key': 'k' },
+        },
+      ],
+      logLevel: 'silent',
+    });
+    const proxy = await startProxy({
+      config,
+      logger: createLogger('silent'),
+      connector: createPoolConnector(config),
+    });
+    try {
+      const headers = { ...MCP_HEADERS, authorization: 'Bearer downstream-token' };
+      const plain = await raw(`${proxy.url}/plain/mcp`, {
+        headers,
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(plain.status).toBe(200);
+      expect(harness.upstream.authorizations).toEqual([]);
+      const authed = await raw(`${proxy.url}/authed/mcp`, {
+        headers,
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(authed.status).toBe(200);
+      expect(harness.upstream.authorizations).toContain('Bearer downstream-token');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives each downstream session its own upstream session', async () => {
+    harness = await startHarness();
+    const a = await connectClient(harness.endpoint);
+    const b = await connectClient(harness.endpoint);
+    const idA = (a.transport as StreamableHTTPClientTransport).sessionId;
+    const idB = (b.transport as StreamableHTTPClientTransport).sessionId;
+    expect(idA).not.toBe(idB);
+    expect(harness.upstream.sessionCount).toBe(2);
+    expect(textOf(await a.callTool({ name: 'echo', arguments: { text: 'a' } }))).toBe('a');
+    expect(textOf(await b.callTool({ name: 'echo', arguments: { text: 'b' } }))).toBe('b');
+    await a.close();
+    await b.close();
+  });
+});

@@ -1,0 +1,79 @@
+import type { ProxyConfig } from './config.ts';
+import type { ProxyContext } from './context.ts';
+import { type Listener, startListener } from './listener.ts';
+import { LoadTracker } from './load-tracker.ts';
+import type { Logger } from './logger.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { createRouter } from './router.ts';
+import { SessionRegistry } from './session-registry.ts';
+import type { UpstreamConnector } from './upstream-connector.ts';
+import { isLoopbackAddress } from './validate.ts';
+
+export interface ProxyServer {
+  readonly port: number;
+  readonly url: string;
+  readonly context: ProxyContext;
+  /**
+   * Graceful stop: stop accepting, end GET streams, let in-flight requests finish up to the
+   * drain timeout, then end every upstream session and close the pool. Idempotent.
+   */
+  close(): Promise<{ drained: boolean }>;
+}
+
+export interface StartProxyOptions {
+  config: ProxyConfig;
+  logger: Logger;
+  connector: UpstreamConnector;
+}
+
+/** Starts the proxy on its configured port. */
+export async function startProxy(options: StartProxyOptions): Promise<ProxyServer> {
+  const { config, logger, connector } = options;
+  const metrics = new ProxyMetrics(() => connector.stats());
+  const sessions = new SessionRegistry({
+    maxSessions: config.limits.maxSessions,
+    idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
+    bufferSize: config.limits.eventBufferSize,
+    onCountChange: (upstream, delta) => metrics.sessions.inc({ upstream }, delta),
+  });
+  for (const u of config.upstreams) metrics.sessions.set({ upstream: u.name }, 0);
+  const ctx: ProxyContext = {
+    config,
+    logger,
+    metrics,
+    sessions,
+    connector,
+    rebinding: {
+      enabled: isLoopbackAddress(config.listen.host),
+      allowedHosts: config.listen.allowedHosts,
+      allowedOrigins: config.listen.allowedOrigins,
+    },
+    load: new LoadTracker(),
+  };
+  const listener: Listener = await startListener({
+    listen: config.listen,
+    onRequest: createRouter(ctx),
+  });
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  let closing: Promise<{ drained: boolean }> | undefined;
+
+  return {
+    port: listener.port,
+    url: `${listener.protocol}://${host}:${listener.port}`,
+    context: ctx,
+    close() {
+      closing ??= (async () => {
+        ctx.load.startDraining();
+        const stopped = listener.stopAccepting();
+        sessions.endStreams();
+        const drained = await ctx.load.idle(config.limits.drainTimeoutMs);
+        await sessions.closeAll();
+        await connector.close();
+        listener.destroy();
+        await stopped;
+        return { drained };
+      })();
+      return closing;
+    },
+  };
+}

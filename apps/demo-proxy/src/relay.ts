@@ -1,0 +1,151 @@
+import {
+  AbortedError,
+  isJsonRpcErrorResponse,
+  isJsonRpcRequest,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  jsonRpcError,
+  SessionExpiredError,
+  TimeoutError,
+} from '@mcp/connection-core';
+import { RelayAbort } from './abort-reasons.ts';
+import type { ProxyContext } from './context.ts';
+import { type EventStream, openEventStream } from './event-stream.ts';
+import type { ResponseSink } from './http-types.ts';
+import type { Logger } from './logger.ts';
+import { methodLabel, type RequestOutcome } from './metrics.ts';
+import { sendEmpty, sendJson, sendRejection } from './replies.ts';
+import type { ProxySession } from './session-registry.ts';
+import type { AcceptedFormats } from './validate.ts';
+
+/** JSON-RPC error code the SDK uses for a request that timed out. */
+export const REQUEST_TIMEOUT_CODE = -32001;
+
+export interface RelayRequestOptions {
+  ctx: ProxyContext;
+  session: ProxySession;
+  request: JsonRpcRequest;
+  res: ResponseSink;
+  formats: AcceptedFormats;
+  /** Headers every answer carries (the session id). */
+  headers: Record<string, string>;
+  log: Logger;
+}
+
+/**
+ * Sends one request upstream and answers it downstream. Messages related to the request
+ * (progress, logging, server-to-client requests) go out first, in order, on an SSE response
+ * opened when the first of them arrives; a response with none before it goes out as JSON when
+ * the client accepts JSON. A client that goes away aborts the upstream request.
+ * Resolves with the outcome; answering a session-expired upstream is left to the caller.
+ */
+export async function relayRequest(options: RelayRequestOptions): Promise<RequestOutcome> {
+  const { ctx, session, request, res, formats, headers, log } = options;
+  const upstream = session.upstream.name;
+  const method = methodLabel(request.method);
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) controller.abort(new RelayAbort('client-gone'));
+  };
+  res.once('close', onClose);
+  session.inFlight.set(request.id, controller);
+  ctx.metrics.inFlight.inc({ upstream });
+  const endTimer = ctx.metrics.requestDuration.startTimer({ upstream, method });
+
+  let stream: EventStream | undefined;
+  const onMessage = (message: JsonRpcMessage): void => {
+    ctx.metrics.relayedMessages.inc({ upstream, kind: 'related' });
+    if (formats.sse) {
+      stream ??= openEventStream(res, headers, ctx.config.limits.keepAliveMs);
+      stream.send(message);
+    } else if (isJsonRpcRequest(message)) {
+      // A JSON-only client cannot get it on this response: the GET stream may carry it.
+      const event = session.events.push(message);
+      session.serverStream?.send(message, event.id);
+    }
+  };
+
+  let outcome: RequestOutcome;
+  try {
+    const response = await session.connection.request(request, {
+      signal: controller.signal,
+      timeoutMs: ctx.config.limits.requestTimeoutMs,
+      resetTimeoutOnProgress: true,
+      onMessage,
+    });
+    outcome = isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
+    answer(response);
+  } catch (err) {
+    if (err instanceof AbortedError) {
+      outcome = 'cancelled';
+      const reason: unknown = controller.signal.reason;
+      if (stream) stream.end();
+      else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
+        sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+      } else {
+        // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
+        sendEmpty(res, 204, headers);
+      }
+    } else if (err instanceof TimeoutError) {
+      outcome = 'timeout';
+      answer(jsonRpcError(request.id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));
+    } else if (err instanceof SessionExpiredError) {
+      outcome = 'session_expired';
+      if (stream) stream.end();
+      else sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+    } else {
+      outcome = 'upstream_error';
+      log.warn({ err, method: request.method }, 'upstream request failed');
+      if (stream) {
+        stream.send(jsonRpcError(request.id, -32603, 'Upstream request failed'));
+        stream.end();
+      } else {
+        sendRejection(
+          res,
+          { status: 502, message: 'Bad Gateway: upstream request failed', rpcCode: -32603 },
+          request.id,
+        );
+      }
+    }
+  } finally {
+    res.off('close', onClose);
+    session.inFlight.delete(request.id);
+    ctx.metrics.inFlight.dec({ upstream });
+    endTimer();
+  }
+  ctx.metrics.requests.inc({ upstream, method, outcome });
+  return outcome;
+
+  function answer(response: JsonRpcResponse): void {
+    if (stream) {
+      stream.send(response);
+      stream.end();
+    } else if (formats.json) {
+      sendJson(res, 200, response, headers);
+    } else {
+      const only = openEventStream(res, headers, ctx.config.limits.keepAliveMs);
+      only.send(response);
+      only.end();
+    }
+  }
+}
+
+/**
+ * Reads the upstream's server-initiated messages for as long as the session lives: each goes
+ * into the session's event buffer and out on the GET stream, when one is open.
+ */
+export async function pumpServerMessages(ctx: ProxyContext, session: ProxySession): Promise<void> {
+  const upstream = session.upstream.name;
+  for (;;) {
+    const message = await session.connection.receive();
+    if (message === undefined) break;
+    ctx.metrics.relayedMessages.inc({ upstream, kind: 'server' });
+    const event = session.events.push(message);
+    const stream = session.serverStream;
+    if (stream && !stream.closed) {
+      stream.send(message, event.id);
+      await stream.drained();
+    }
+  }
+}

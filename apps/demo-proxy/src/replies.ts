@@ -1,0 +1,55 @@
+import { type JsonRpcId, type JsonRpcMessage, jsonRpcError } from '@mcp/connection-core';
+import type { ResponseSink } from './http-types.ts';
+import type { Rejection } from './validate.ts';
+
+/** Sends one JSON body and ends the response. */
+export function sendJson(
+  res: ResponseSink,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.writableEnded) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Answers with an HTTP error whose body is a JSON-RPC error (what MCP clients read), with the
+ * request's id when it is known.
+ */
+export function sendRejection(
+  res: ResponseSink,
+  rejection: Rejection,
+  id: JsonRpcId | null = null,
+): void {
+  sendJson(
+    res,
+    rejection.status,
+    jsonRpcError(id, rejection.rpcCode ?? -32000, rejection.message),
+    rejection.headers,
+  );
+}
+
+export function sendEmpty(
+  res: ResponseSink,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.writableEnded) return;
+  res.writeHead(status, headers);
+  res.end();
+}
+
+export function sendMessage(
+  res: ResponseSink,
+  message: JsonRpcMessage,
+  headers: Record<string, string>,
+): void {
+  sendJson(res, 200, message, headers);
+}

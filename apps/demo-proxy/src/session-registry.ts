@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection, JsonRpcId } from '@mcp/connection-core';
+import { RelayAbort } from './abort-reasons.ts';
+import type { UpstreamConfig } from './config.ts';
+import { EventBuffer } from './event-buffer.ts';
+import type { EventStream } from './event-stream.ts';
+
+/** One downstream session and the upstream session that serves it. */
+export class ProxySession {
+  /** Minted by the proxy; never the upstream's id. */
+  readonly id: string;
+  readonly upstream: UpstreamConfig;
+  readonly connection: Connection;
+  readonly events: EventBuffer;
+  /** Requests in flight, by downstream request id, so a `notifications/cancelled` can abort them. */
+  readonly inFlight = new Map<JsonRpcId, AbortController>();
+  /** The open GET stream, if any. */
+  serverStream: EventStream | undefined;
+  /** True once initialize has been answered successfully. */
+  initialized = false;
+  #closed = false;
+
+  constructor(id: string, upstream: UpstreamConfig, connection: Connection, bufferSize: number) {
+    this.id = id;
+    this.upstream = upstream;
+    this.connection = connection;
+    this.events = new EventBuffer(bufferSize);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get busy(): boolean {
+    return this.inFlight.size > 0 || (this.serverStream !== undefined && !this.serverStream.closed);
+  }
+
+  /** Ends both sides: the downstream GET stream, in-flight requests and the upstream session. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.serverStream?.end();
+    this.serverStream = undefined;
+    for (const controller of this.inFlight.values())
+      controller.abort(new RelayAbort('session-closed'));
+    this.inFlight.clear();
+    await this.connection.close();
+  }
+}
+
+export interface SessionRegistryOptions {
+  maxSessions: number;
+  idleTimeoutMs: number;
+  bufferSize: number;
+  onCountChange: (upstream: string, delta: number) => void;
+}
+
+/** The proxy's sessions by downstream id, bounded, idle ones ended. */
+export class SessionRegistry {
+  #sessions = new Map<string, { session: ProxySession; idle: NodeJS.Timeout }>();
+  #options: SessionRegistryOptions;
+  #pending = 0;
+
+  constructor(options: SessionRegistryOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get full(): boolean {
+    return this.#sessions.size + this.#pending >= this.#options.maxSessions;
+  }
+
+  /**
+   * Mints an id and registers a session around the Connection `connect` makes for it. The slot
+   * is held while the connection is being made, so concurrent creates respect the limit.
+   */
+  async create(
+    upstream: UpstreamConfig,
+    connect: (id: string) => Promise<Connection>,
+  ): Promise<ProxySession> {
+    const id = randomUUID();
+    this.#pending++;
+    let connection: Connection;
+    try {
+      connection = await connect(id);
+    } finally {
+      this.#pending--;
+    }
+    const session = new ProxySession(id, upstream, connection, this.#options.bufferSize);
+    const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
+    idle.unref();
+    this.#sessions.set(id, { session, idle });
+    this.#options.onCountChange(upstream.name, 1);
+    return session;
+  }
+
+  /** The live session with this id on this upstream; marks it used. */
+  get(id: string, upstream: string): ProxySession | undefined {
+    const entry = this.#sessions.get(id);
+    if (!entry || entry.session.upstream.name !== upstream || entry.session.closed)
+      return undefined;
+    entry.idle.refresh();
+    return entry.session;
+  }
+
+  /** Forgets the session and ends both its sides. */
+  async remove(session: ProxySession): Promise<void> {
+    const entry = this.#sessions.get(session.id);
+    if (entry?.session === session) {
+      clearTimeout(entry.idle);
+      this.#sessions.delete(session.id);
+      this.#options.onCountChange(session.upstream.name, -1);
+    }
+    await session.close();
+  }
+
+  /** Ends every session. */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.#sessions.values()].map((e) => this.remove(e.session)));
+  }
+
+  /** Ends every session's GET stream (at shutdown, so draining is not held up by them). */
+  endStreams(): void {
+    for (const { session } of this.#sessions.values()) {
+      session.serverStream?.end();
+      session.serverStream = undefined;
+    }
+  }
+
+  #onIdle(session: ProxySession): void {
+    const entry = this.#sessions.get(session.id);
+    if (!entry) return;
+    if (session.busy) {
+      entry.idle.refresh();
+      return;
+    }
+    void this.remove(session).catch(() => {});
+  }
+}

@@ -1,0 +1,136 @@
+/** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { DestinationStream } from 'pino';
+import { Agent, request } from 'undici';
+import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
+import {
+  type ExampleUpstream,
+  type ExampleUpstreamOptions,
+  startExampleUpstream,
+} from './example-upstream.ts';
+import { createLogger } from './logger.ts';
+import { createPoolConnector } from './pool-connector.ts';
+import { type ProxyServer, startProxy } from './proxy.ts';
+
+export interface Harness {
+  upstream: ExampleUpstream;
+  proxy: ProxyServer;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  upstreamOptions: ExampleUpstreamOptions = {},
+  overrides: Partial<ProxyConfigInput> = {},
+  logDestination?: DestinationStream,
+): Promise<Harness> {
+  const upstream = await startExampleUpstream({ http2: true, ...upstreamOptions });
+  const config = parseProxyConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstreams: [{ name: 'example', url: upstream.url, h2c: upstreamOptions.http2 ?? true }],
+    pool: { connectionsPerOrigin: 2 },
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  });
+  const proxy = await startProxy({
+    config,
+    logger: createLogger(config.logLevel, logDestination),
+    connector: createPoolConnector(config),
+  });
+  return {
+    upstream,
+    proxy,
+    endpoint: `${proxy.url}/example/mcp`,
+    async close() {
+      await proxy.close();
+      await upstream.close();
+    },
+  };
+}
+
+/** An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>". */
+export async function connectClient(endpoint: string): Promise<Client> {
+  const client = new Client(
+    { name: 'proxy-test', version: '1.0.0' },
+    { capabilities: { sampling: {} } },
+  );
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+    const first = req.params.messages[0]?.content;
+    const text = first && 'text' in first ? String(first.text) : '';
+    return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(endpoint)));
+  return client;
+}
+
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.map((c) => c.text ?? '').join('');
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+const rawAgent = new Agent({ connections: 16 });
+
+/** A raw HTTP/1.1 request to the proxy, for the bad-input cases. */
+export async function raw(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
+  const res = await request(url, {
+    method: (init.method ?? 'POST') as 'POST',
+    headers: init.headers ?? {},
+    ...(init.body === undefined ? {} : { body: init.body }),
+    dispatcher: rawAgent,
+  });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+export const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
+
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
+
+/** Opens a session with raw requests; returns its proxy session id. */
+export async function rawSession(endpoint: string): Promise<string> {
+  const init = await raw(endpoint, { headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+  const id = init.headers['mcp-session-id'];
+  if (init.status !== 200 || typeof id !== 'string')
+    throw new Error(`initialize: HTTP ${init.status} ${init.text}`);
+  await raw(endpoint, {
+    headers: { ...MCP_HEADERS, 'mcp-session-id': id },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  return id;
+}
+
+/** Reads one metric's summed value from the proxy's /metrics. */
+export async function metricValue(proxyUrl: string, name: string, labels = ''): Promise<number> {
+  const { text } = await raw(`${proxyUrl}/metrics`, { method: 'GET' });
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#')) {
+      const rest = line.slice(name.length);
+      if (rest.startsWith('{') || rest.startsWith(' '))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}

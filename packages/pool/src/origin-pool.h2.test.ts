@@ -1,0 +1,158 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Connection } from '@mcp/connection-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
+import { McpH2cServer } from '../test/mcp-h2c-server.ts';
+import type { PoolConnectMessage } from './channels.ts';
+import { OriginPool } from './origin-pool.ts';
+
+async function openSessions(pool: OriginPool, url: string, n: number): Promise<Connection[]> {
+  const sessions = await Promise.all(
+    Array.from({ length: n }, (_, i) => pool.connection(url, { key: `s${i}` })),
+  );
+  await Promise.all(sessions.map((s) => initialize(s)));
+  return sessions;
+}
+
+describe('OriginPool over HTTP/2', () => {
+  let server: McpH2cServer;
+
+  beforeEach(async () => {
+    server = await new McpH2cServer().listen();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('carry 10,000 concurrent requests of 100 sessions over maxConnectionsPerOrigin TCP connections', async () => {
+    await using pool = new OriginPool({
+      factory: tinyFactory(),
+      h2c: true,
+      maxConnectionsPerOrigin: 2,
+      maxConcurrentStreams: 100,
+    });
+    const sessions = await openSessions(pool, server.url, 100);
+    const started = performance.now();
+    const responses = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) =>
+        echo(sessions[i % sessions.length] as Connection, { i }),
+      ),
+    );
+    const elapsedMs = performance.now() - started;
+    expect(responses.every((r, i) => (r.result as { echo: { i: number } }).echo.i === i)).toBe(
+      true,
+    );
+    expect(server.tcpConnections).toBeLessThanOrEqual(2);
+    expect(server.h2Sessions).toBeLessThanOrEqual(2);
+    const stats = pool.stats();
+    expect(stats.total.sessions).toBe(100);
+    expect(stats.total.metrics.requests.succeeded).toBe(10_100);
+    expect(stats.total.metrics.requests.inFlight).toBe(0);
+    console.info(
+      `10,000 requests over ${server.tcpConnections} TCP connections in ${elapsedMs.toFixed(0)} ms`,
+    );
+  }, 120_000);
+
+  it('report streams in flight and requests waiting for a stream', async () => {
+    await using pool = new OriginPool({
+      factory: tinyFactory(),
+      h2c: true,
+      maxConnectionsPerOrigin: 1,
+      maxConcurrentStreams: 10,
+    });
+    const [session] = await openSessions(pool, server.url, 1);
+    const held = Array.from({ length: 15 }, () => hold(session as Connection));
+    await server.waitForHeld(10);
+    const stats = pool.stats();
+    const origin = stats.origins[0];
+    expect(origin).toMatchObject({ connected: 1, free: 0, running: 10, sessions: 1 });
+    expect(origin?.pending).toBe(5);
+    expect(stats.total.metrics.requests.inFlight).toBe(15);
+    server.releaseHeld();
+    await server.waitForHeld(5);
+    server.releaseHeld();
+    await Promise.all(held);
+    expect(pool.stats().origins[0]).toMatchObject({ running: 0, pending: 0, queued: 0 });
+  });
+
+  it('close idle TCP connections after idleTimeoutMs and reconnect on the next request', async () => {
+    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 300 });
+    const [session] = await openSessions(pool, server.url, 1);
+    await echo(session as Connection);
+    expect(server.openSessions).toBe(1);
+    await server.waitForOpenSessions(0);
+    expect(pool.stats().origins[0]?.connected).toBe(0);
+    expect(session?.closed).toBe(false);
+    await echo(session as Connection);
+    expect(server.tcpConnections).toBe(2);
+  });
+
+  it('keep a TCP connection with a request in flight past idleTimeoutMs', async () => {
+    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+    const [session] = await openSessions(pool, server.url, 1);
+    const held = hold(session as Connection);
+    await server.waitForHeld(1);
+    // A second connection's idle timer runs out meanwhile: proof that time has passed.
+    await using probe = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 400 });
+    await openSessions(probe, server.url, 1);
+    await server.waitForOpenSessions(1);
+    server.releaseHeld();
+    await held;
+    expect(server.tcpConnections).toBe(2);
+    await server.waitForOpenSessions(0);
+  });
+
+  it('recover from a GOAWAY: requests in flight finish, later ones use a new connection', async () => {
+    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    const sessions = await openSessions(pool, server.url, 4);
+    const held = sessions.map((s) => hold(s));
+    await server.waitForHeld(4);
+    server.goAwayAll();
+    server.releaseHeld();
+    await Promise.all(held);
+    const responses = await Promise.all(sessions.map((s) => echo(s, { after: 'goaway' })));
+    expect(responses.map((r) => r.result)).toEqual(
+      sessions.map(() => ({ echo: { after: 'goaway' } })),
+    );
+    expect(server.tcpConnections).toBe(2);
+    await server.waitForOpenSessions(1);
+  });
+
+  it('recover from a destroyed socket: later requests succeed on a new connection', async () => {
+    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    const sessions = await openSessions(pool, server.url, 4);
+    const held = sessions.map((s) => hold(s));
+    await server.waitForHeld(4);
+    server.destroySockets();
+    const failed = await Promise.allSettled(held);
+    expect(failed.every((r) => r.status === 'rejected')).toBe(true);
+    expect(failed.map((r) => (r.status === 'rejected' ? r.reason.code : ''))).toEqual(
+      sessions.map(() => 'MCP_TRANSPORT'),
+    );
+    const responses = await Promise.all(sessions.map((s) => echo(s, { after: 'reset' })));
+    expect(responses).toHaveLength(4);
+    expect(server.tcpConnections).toBe(2);
+  });
+
+  it('publish TCP connects and disconnects on diagnostics channels', async () => {
+    const events: string[] = [];
+    const onConnect = (message: unknown): void => {
+      events.push(`connect ${(message as PoolConnectMessage).connected}`);
+    };
+    const onDisconnect = (message: unknown): void => {
+      events.push(`disconnect ${(message as PoolConnectMessage).connected}`);
+    };
+    diagnosticsChannel.subscribe('mcp:pool:connect', onConnect);
+    diagnosticsChannel.subscribe('mcp:pool:disconnect', onDisconnect);
+    try {
+      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+      await openSessions(pool, server.url, 1);
+      await server.waitForOpenSessions(0);
+      while (events.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      expect(events).toEqual(['connect 1', 'disconnect 0']);
+    } finally {
+      diagnosticsChannel.unsubscribe('mcp:pool:connect', onConnect);
+      diagnosticsChannel.unsubscribe('mcp:pool:disconnect', onDisconnect);
+    }
+  });
+});

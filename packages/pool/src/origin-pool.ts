@@ -1,0 +1,235 @@
+import {
+  type Connection,
+  ConnectionClosedError,
+  InvalidOptionsError,
+  parseOptions,
+  sumMetricsSnapshots,
+} from '@mcp/connection-core';
+import type { Dispatcher } from 'undici';
+import {
+  type PoolConnectMessage,
+  type PoolDisconnectMessage,
+  type PoolSessionMessage,
+  poolChannels,
+} from './channels.ts';
+import {
+  type ConnectionFactory,
+  type OriginPoolOptions,
+  originPoolOptionsSchema,
+  type ParsedOriginPoolOptions,
+} from './options.ts';
+import { originOf } from './origin.ts';
+import { createOriginDispatcher, usesH2c } from './origin-dispatcher.ts';
+import { OriginSessions, type SessionEntry } from './origin-sessions.ts';
+import type { OriginPoolStats, OriginStats } from './stats.ts';
+
+/** Options of `pool.connection()`: a session key, and the rest for the factory. */
+export type PoolConnectionOptions<O extends object> = O & {
+  /**
+   * Tells sessions to the same URL apart (e.g. one per user). Calls with the same URL and key
+   * share one connection. Default: none, so one shared session per URL.
+   */
+  key?: string;
+};
+
+/**
+ * Connections to MCP servers grouped by origin (scheme, host, port). Every session to an
+ * origin rides that origin's one undici Pool, so thousands of concurrent requests travel as
+ * HTTP/2 streams over a few TCP connections.
+ */
+export class OriginPool<O extends object = Record<string, unknown>> implements AsyncDisposable {
+  readonly #options: ParsedOriginPoolOptions;
+  readonly #factory: ConnectionFactory<O>;
+  readonly #origins = new Map<string, OriginSessions>();
+  /** Closes of evicted sessions still under way; awaited by `close()`. */
+  readonly #evictions = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: OriginPoolOptions<O> & { factory: ConnectionFactory<O> }) {
+    this.#options = parseOptions(originPoolOptionsSchema, options, 'OriginPool options');
+    this.#factory = options.factory;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The shared dispatcher (an undici Pool speaking HTTP/2) of `url`'s origin. */
+  dispatcher(url: string): Dispatcher {
+    return this.#originSessions(originOf(url)).dispatcher;
+  }
+
+  /**
+   * The connection for `url` and `options.key`: the same object while it is open, a new one
+   * (made by the factory on the origin's dispatcher) once it has closed or its making failed.
+   * Concurrent first calls share one making. Past `maxSessionsPerOrigin` the least recently
+   * used idle session is closed; when all are busy this rejects with SessionLimitError.
+   */
+  async connection(url: string, options?: PoolConnectionOptions<O>): Promise<Connection> {
+    const { key, ...connectionOptions } = options ?? ({} as PoolConnectionOptions<O>);
+    if (key !== undefined && typeof key !== 'string') {
+      throw new InvalidOptionsError('connection options', [
+        { path: 'key', message: 'expected a string' },
+      ]);
+    }
+    const origin = originOf(url);
+    const href = new URL(url).href;
+    const sessions = this.#originSessions(origin);
+    const sessionKey = key === undefined ? href : `${href}\u0000${key}`;
+
+    const existing = sessions.take(sessionKey);
+    if (existing !== undefined) {
+      return existing.connection ?? (existing.pending as Promise<Connection>);
+    }
+
+    const evicted = sessions.makeRoom(this.#options.maxSessionsPerOrigin);
+    if (evicted !== undefined) this.#evict(evicted, origin);
+
+    const entry: SessionEntry = { url: href, key, connection: undefined, pending: undefined };
+    const pending = this.#make(href, connectionOptions as O, sessions.dispatcher).then(
+      (connection) => {
+        entry.connection = connection;
+        entry.pending = undefined;
+        if (poolChannels.sessionOpen.hasSubscribers) {
+          poolChannels.sessionOpen.publish({ origin, url: href, key } satisfies PoolSessionMessage);
+        }
+        return connection;
+      },
+      (err: unknown) => {
+        sessions.remove(sessionKey, entry);
+        throw err;
+      },
+    );
+    entry.pending = pending;
+    sessions.add(sessionKey, entry);
+    return pending;
+  }
+
+  /** A snapshot of every origin: TCP connections, streams, queued requests, sessions, metrics. */
+  stats(): OriginPoolStats {
+    const origins: OriginStats[] = [];
+    for (const sessions of this.#origins.values()) {
+      const { connected, free, running, pending, queued } = sessions.dispatcher.stats;
+      origins.push({
+        origin: sessions.origin,
+        connected,
+        free,
+        running,
+        pending,
+        queued,
+        sessions: sessions.size,
+        metrics: sessions.metrics(),
+      });
+    }
+    const total = { connected: 0, free: 0, running: 0, pending: 0, queued: 0, sessions: 0 };
+    for (const o of origins) {
+      total.connected += o.connected;
+      total.free += o.free;
+      total.running += o.running;
+      total.pending += o.pending;
+      total.queued += o.queued;
+      total.sessions += o.sessions;
+    }
+    return {
+      origins,
+      total: { ...total, metrics: sumMetricsSnapshots(origins.map((o) => o.metrics)) },
+    };
+  }
+
+  /**
+   * Closes every session (each connection's `close()`, which ends its server session), then
+   * every dispatcher (after the requests on them finish). Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeAll();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #make(url: string, options: O, dispatcher: Dispatcher): Promise<Connection> {
+    const connection = await this.#factory(url, { ...options, url, dispatcher });
+    if (this.closed) {
+      // The pool closed while this was being made: it must not outlive the pool.
+      await connection.close();
+      throw new ConnectionClosedError('OriginPool is closed');
+    }
+    return connection;
+  }
+
+  #originSessions(origin: string): OriginSessions {
+    if (this.closed) throw new ConnectionClosedError('OriginPool is closed');
+    let sessions = this.#origins.get(origin);
+    if (sessions === undefined) {
+      const dispatcher = createOriginDispatcher(
+        origin,
+        this.#options,
+        usesH2c(this.#options.h2c, origin),
+      );
+      publishConnectionEvents(dispatcher, origin);
+      sessions = new OriginSessions(origin, dispatcher);
+      this.#origins.set(origin, sessions);
+    }
+    return sessions;
+  }
+
+  #evict(connection: Connection, origin: string): void {
+    if (poolChannels.sessionEvict.hasSubscribers) {
+      poolChannels.sessionEvict.publish({
+        origin,
+        url: connection.metrics.target,
+        key: undefined,
+      } satisfies PoolSessionMessage);
+    }
+    // Nobody waits for an evicted session's close; its failure has no one to be reported to.
+    const closing = connection.close().then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#evictions.add(closing);
+    void closing.finally(() => this.#evictions.delete(closing));
+  }
+
+  async #closeAll(): Promise<void> {
+    const origins = [...this.#origins.values()];
+    await Promise.allSettled(origins.flatMap((o) => o.pending()));
+    await Promise.allSettled(origins.flatMap((o) => o.drain().map((c) => c.close())));
+    await Promise.allSettled(this.#evictions);
+    await Promise.allSettled(origins.map((o) => o.dispatcher.close()));
+  }
+}
+
+function publishConnectionEvents(
+  dispatcher: Dispatcher & { stats: { connected: number } },
+  origin: string,
+): void {
+  dispatcher.on('connect', () => {
+    if (poolChannels.connect.hasSubscribers) {
+      poolChannels.connect.publish({
+        origin,
+        connected: dispatcher.stats.connected,
+      } satisfies PoolConnectMessage);
+    }
+  });
+  dispatcher.on('disconnect', (_origin, _targets, error) => {
+    if (poolChannels.disconnect.hasSubscribers) {
+      poolChannels.disconnect.publish({
+        origin,
+        connected: dispatcher.stats.connected,
+        error,
+      } satisfies PoolDisconnectMessage);
+    }
+  });
+  dispatcher.on('connectionError', (_origin, _targets, error) => {
+    if (poolChannels.connectionError.hasSubscribers) {
+      poolChannels.connectionError.publish({
+        origin,
+        connected: dispatcher.stats.connected,
+        error,
+      } satisfies PoolDisconnectMessage);
+    }
+  });
+}
