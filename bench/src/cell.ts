@@ -114,10 +114,10 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
     label,
   );
   try {
-    await load.next('warm', spec.timing.warmupMs + 60_000);
+    await load.next('warm', spec.timing.warmupMs * 4 + 60_000);
     const before = await Promise.all(servers.map(([, child]) => child.stats('start')));
     load.go();
-    const result = await load.result(spec.timing.durationMs + 60_000);
+    const result = await load.result(spec.timing.durationMs * 3 + 60_000);
     const after = await Promise.all(servers.map(([, child]) => child.stats('end')));
     const processes: ProcessFigures[] = [
       {

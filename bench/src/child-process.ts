@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import type { ChildMessage, LoadResult, ProcessStats } from './ipc.ts';
+import type { ChildMessage, LoadResult, ParentMessage, ProcessStats } from './ipc.ts';
 
 const SRC = import.meta.dirname;
 const READY_TIMEOUT_MS = 30_000;
@@ -37,6 +37,8 @@ export class BenchChild {
       Object.entries(args).map(([key, value]) => `--${key}=${value}`),
       { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
+    // A child that dies makes later IPC writes fail (EPIPE): report it, never crash the run.
+    this.process.on('error', () => {});
     this.#exited = new Promise((resolve) => this.process.once('exit', () => resolve()));
   }
 
@@ -76,14 +78,20 @@ export class BenchChild {
   }
 
   async ready(): Promise<Record<string, number>> {
-    return (await this.next('ready', READY_TIMEOUT_MS)).ports;
+    return (await this.endpoint()).ports;
+  }
+
+  /** Waits for the child to listen: its ports and, for proxies, the MCP path it serves. */
+  async endpoint(): Promise<{ ports: Record<string, number>; path: string }> {
+    const message = await this.next('ready', READY_TIMEOUT_MS);
+    return { ports: message.ports, path: message.path ?? '/mcp' };
   }
 
   /** A stats snapshot; `mark` opens or closes a measured window (kept in profiles). */
   async stats(mark?: 'start' | 'end'): Promise<ProcessStats> {
     this.#seq += 1;
     const seq = this.#seq;
-    this.process.send(mark === undefined ? { type: 'stats', seq } : { type: 'stats', seq, mark });
+    this.#send(mark === undefined ? { type: 'stats', seq } : { type: 'stats', seq, mark });
     const {
       type: _type,
       seq: _seq,
@@ -93,17 +101,21 @@ export class BenchChild {
   }
 
   go(): void {
-    this.process.send({ type: 'go' });
+    this.#send({ type: 'go' });
   }
 
   async result(timeoutMs: number): Promise<LoadResult> {
     return (await this.next('result', timeoutMs)).result;
   }
 
+  #send(message: ParentMessage): void {
+    if (this.process.connected) this.process.send(message, () => {});
+  }
+
   /** Asks the child to stop, and kills it if it has not exited within 5 s. */
   async stop(): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    if (this.process.connected) this.process.send({ type: 'stop' });
+    this.#send({ type: 'stop' });
     const timer = setTimeout(() => this.process.kill('SIGKILL'), 5_000);
     await this.#exited;
     clearTimeout(timer);

@@ -24,7 +24,7 @@ export type ParentMessage =
   | { type: 'stop' };
 
 export type ChildMessage =
-  | { type: 'ready'; ports: Record<string, number> }
+  | { type: 'ready'; ports: Record<string, number>; path?: string }
   | ({ type: 'stats'; seq: number } & ProcessStats)
   | { type: 'warm' }
   | { type: 'result'; result: LoadResult }

@@ -57,12 +57,48 @@ async function closeAll(clients: BenchClient[]): Promise<void> {
   ]);
 }
 
+/**
+ * Resolves once `minMs` have passed and `enough()` holds, checked on every completed call, or
+ * after `maxMs` whatever happens: windows stay bounded, yet long enough at high latency for every
+ * call slot to have cycled.
+ */
+function phase(
+  minMs: number,
+  maxMs: number,
+  enough: () => boolean,
+  onCompletion: (check: (() => void) | undefined) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let minPassed = false;
+    const finish = (): void => {
+      clearTimeout(minTimer);
+      clearTimeout(maxTimer);
+      onCompletion(undefined);
+      resolve();
+    };
+    const check = (): void => {
+      if (minPassed && enough()) finish();
+    };
+    const minTimer = setTimeout(() => {
+      minPassed = true;
+      check();
+    }, minMs);
+    const maxTimer = setTimeout(finish, maxMs);
+    onCompletion(check);
+  });
+}
+
 async function runClosedLoop(client: BenchClient): Promise<LoadResult> {
   const latencies = new LatencyRecorder();
   let measuring = false;
   let stopped = false;
+  let completed = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let onCompletion: (() => void) | undefined;
+  const setOnCompletion = (check: (() => void) | undefined): void => {
+    onCompletion = check;
+  };
   const worker = async (): Promise<void> => {
     while (!stopped) {
       const started = performance.now();
@@ -73,10 +109,13 @@ async function runClosedLoop(client: BenchClient): Promise<LoadResult> {
         if (measuring) errors += 1;
         firstError ??= describe(error);
       }
+      completed += 1;
+      onCompletion?.();
     }
   };
   for (let i = 0; i < concurrency; i += 1) void worker();
-  await new Promise((resolve) => setTimeout(resolve, warmupMs));
+  // Warm-up: at least warmupMs, and until every slot has completed two calls (max 4x).
+  await phase(warmupMs, warmupMs * 4, () => completed >= 2 * concurrency, setOnCompletion);
   const go = waitForGo();
   await send({ type: 'warm' });
   await go;
@@ -84,7 +123,13 @@ async function runClosedLoop(client: BenchClient): Promise<LoadResult> {
   const startedAt = performance.now();
   windows.start();
   measuring = true;
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  // Measurement: at least durationMs, and until `concurrency` calls completed in it (max 3x).
+  await phase(
+    durationMs,
+    durationMs * 3,
+    () => latencies.count + errors >= concurrency,
+    setOnCompletion,
+  );
   measuring = false;
   stopped = true;
   windows.end();

@@ -5,7 +5,7 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,proxy,scale.
+ * summarise them), --only=client,floor,proxy,scale, --in-flight=1,16,256.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,10 +28,14 @@ const only = argv
   ?.slice('--only='.length)
   .split(',');
 const enabled = (scenario: string): boolean => only === undefined || only.includes(scenario);
+const inFlightArg = argv.find((arg) => arg.startsWith('--in-flight='));
+const LEVELS: readonly number[] = inFlightArg
+  ? inFlightArg.slice('--in-flight='.length).split(',').map(Number)
+  : CONCURRENCY;
 
 const timing: Timing = quick
   ? { warmupMs: 500, durationMs: 1_000 }
-  : { warmupMs: 1_000, durationMs: 2_500 };
+  : { warmupMs: 1_000, durationMs: 2_000 };
 const H2LOAD_REQUESTS: Record<number, number> = { 1: 8_000, 16: 40_000, 256: 40_000 };
 
 const resultsDir = path.join(import.meta.dirname, '..', 'results');
@@ -41,7 +45,10 @@ const children = new Set<BenchChild>();
 function spawn(script: string, args: Record<string, string | number>, label: string): BenchChild {
   const child = new BenchChild(script, args, { label, profileDir });
   children.add(child);
-  child.process.once('exit', () => children.delete(child));
+  child.process.once('exit', (code, signal) => {
+    children.delete(child);
+    if (code !== 0) log(`${label} exited with ${signal ?? `code ${code}`}`);
+  });
   return child;
 }
 
@@ -72,11 +79,12 @@ async function startProxy(
   script: string,
   label: string,
   upstreamUrl: string,
+  h2c: boolean,
 ): Promise<{ proxy: BenchChild; url: string }> {
-  const proxy = spawn(script, { upstream: upstreamUrl }, label);
+  const proxy = spawn(script, { upstream: upstreamUrl, h2c: String(h2c) }, label);
   try {
-    const ports = await proxy.ready();
-    return { proxy, url: `http://127.0.0.1:${ports.h1 ?? ports.h2}/mcp` };
+    const { ports, path } = await proxy.endpoint();
+    return { proxy, url: `http://127.0.0.1:${ports.h1 ?? ports.h2}${path}` };
   } catch (error) {
     await proxy.stop();
     throw error;
@@ -112,7 +120,7 @@ async function main(): Promise<RunReport> {
   if (enabled('floor') && !h2load) {
     log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
   }
-  for (const concurrency of clientKinds.length > 0 ? CONCURRENCY : []) {
+  for (const concurrency of clientKinds.length > 0 ? LEVELS : []) {
     for (const [scenario, client] of clientKinds) {
       const url = client === 'sdk-v1' || client === 'sdk-v2' ? fastH1 : fastH2;
       cells.push(
@@ -156,15 +164,20 @@ async function main(): Promise<RunReport> {
         { subject: 'direct', url: upstream.h1 },
       ];
       const proxies = [
-        { subject: 'via sdk-proxy', script: 'proxy-sdk.ts', target: upstream.h1 },
-        { subject: 'via our proxy', script: 'proxy-ours.ts', target: upstream.ours },
+        { subject: 'via sdk-proxy', script: 'proxy-sdk.ts', target: upstream.h1, h2c: false },
+        {
+          subject: 'via our proxy',
+          script: 'proxy-ours.ts',
+          target: upstream.ours,
+          h2c: upstream.ours !== upstream.h1,
+        },
       ];
       for (const proxy of proxies) {
         const label = `proxy-${proxy.script.replace('.ts', '').replace('proxy-', '')}-${upstream.name}`;
         try {
           paths.push({
             subject: proxy.subject,
-            ...(await startProxy(proxy.script, label, proxy.target)),
+            ...(await startProxy(proxy.script, label, proxy.target, proxy.h2c)),
           });
         } catch (error) {
           paths.push({
@@ -174,7 +187,7 @@ async function main(): Promise<RunReport> {
           });
         }
       }
-      for (const concurrency of CONCURRENCY) {
+      for (const concurrency of LEVELS) {
         for (const path of paths) {
           if (path.missing !== undefined) {
             const missing = missingCell(

@@ -1,5 +1,47 @@
-/** Child process: our proxy (apps/demo-proxy) in front of one upstream. */
-import { send } from './ipc.ts';
+/**
+ * Child process: our proxy (apps/demo-proxy) in front of one upstream, started in-process with
+ * its own config schema, logger and pool connector. Limits are raised so the bench measures
+ * cost, not admission control: up to 1,000 requests in flight per session, 20,000 in total.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { parseProxyConfig } from 'demo-proxy/src/config.ts';
+import { createLogger } from 'demo-proxy/src/logger.ts';
+import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
+import { startProxy } from 'demo-proxy/src/proxy.ts';
+import { childArgs, send, serveChild } from './ipc.ts';
 
-await send({ type: 'failed', error: 'demo-proxy has not landed on this branch yet' });
-process.exit(0);
+export const UPSTREAM_NAME = 'up';
+
+const args = childArgs();
+const upstreamUrl = args.upstream ?? 'http://127.0.0.1:1/mcp';
+let accepted = 0;
+diagnosticsChannel.subscribe('net.server.socket', () => {
+  accepted += 1;
+});
+
+const config = parseProxyConfig({
+  listen: { host: '127.0.0.1', port: 0 },
+  upstreams: [{ name: UPSTREAM_NAME, url: upstreamUrl, h2c: args.h2c === 'true' }],
+  limits: {
+    maxSessions: 1_000,
+    maxConcurrentRequests: 20_000,
+    maxConcurrentRequestsPerSession: 1_000,
+  },
+  logLevel: 'silent',
+});
+const proxy = await startProxy({
+  config,
+  logger: createLogger(config.logLevel),
+  connector: createPoolConnector(config),
+});
+serveChild({
+  accepted: () => accepted,
+  close: async () => {
+    await proxy.close();
+  },
+});
+await send({
+  type: 'ready',
+  ports: { h1: proxy.port, h2: proxy.port },
+  path: `/${UPSTREAM_NAME}/mcp`,
+});

@@ -34,11 +34,11 @@ export async function runScale(options: { spawn: Spawn; quick: boolean }): Promi
     const upstreamPorts = await upstream.ready();
     proxy = options.spawn(
       'proxy-ours.ts',
-      { upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp` },
+      { upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp`, h2c: 'true' },
       'scale-proxy-ours',
     );
-    const proxyPorts = await proxy.ready();
-    const proxyUrl = `http://127.0.0.1:${proxyPorts.h2 ?? proxyPorts.h1}/mcp`;
+    const { ports, path } = await proxy.endpoint();
+    const proxyUrl = `http://127.0.0.1:${ports.h2 ?? ports.h1}${path}`;
     const upstreamBefore = await upstream.stats();
     const load = options.spawn(
       'loadgen.ts',
