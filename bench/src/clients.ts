@@ -37,6 +37,16 @@ export const INITIALIZE = {
 
 export const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' } as const;
 
+/**
+ * The bytes of a tools/call with a given id, from a prebuilt prefix and suffix: the raw floors
+ * need distinct ids (a proxy rejects a duplicate id in flight) without any JSON work per call.
+ */
+export function toolCallBytes(tool: string): (id: number) => string {
+  const text = JSON.stringify(toolCall(0, tool));
+  const [prefix, suffix] = text.split('"id":0');
+  return (id) => `${prefix}"id":${id}${suffix}`;
+}
+
 export function toolCall(
   id: number,
   tool: string,
@@ -106,10 +116,17 @@ const undiciRaw: ClientFactory = async (url, tool) => {
     'mcp-protocol-version': PROTOCOL_VERSION,
   };
   await post(JSON.stringify(INITIALIZED), headers);
-  const body = Buffer.from(JSON.stringify(toolCall(1, tool)));
+  const bytes = toolCallBytes(tool);
+  let id = 0;
   return {
     call: async () => {
-      const response = await pool.request({ path: target.pathname, method: 'POST', headers, body });
+      id += 1;
+      const response = await pool.request({
+        path: target.pathname,
+        method: 'POST',
+        headers,
+        body: bytes(id),
+      });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text}`);
     },
@@ -122,7 +139,7 @@ const nodeHttp2Raw: ClientFactory = async (url, tool) => {
   const target = new URL(url);
   const session = http2.connect(target.origin);
   session.on('error', () => {});
-  const post = (body: Buffer, headers: Record<string, string>) =>
+  const post = (body: string, headers: Record<string, string>) =>
     new Promise<{ status: number; headers: http2.IncomingHttpHeaders; text: string }>(
       (resolve, reject) => {
         const stream = session.request({
@@ -148,16 +165,18 @@ const nodeHttp2Raw: ClientFactory = async (url, tool) => {
         stream.end(body);
       },
     );
-  const init = await post(Buffer.from(JSON.stringify(INITIALIZE)), {});
+  const init = await post(JSON.stringify(INITIALIZE), {});
   const headers = {
     'mcp-session-id': String(init.headers['mcp-session-id'] ?? ''),
     'mcp-protocol-version': PROTOCOL_VERSION,
   };
-  await post(Buffer.from(JSON.stringify(INITIALIZED)), headers);
-  const body = Buffer.from(JSON.stringify(toolCall(1, tool)));
+  await post(JSON.stringify(INITIALIZED), headers);
+  const bytes = toolCallBytes(tool);
+  let id = 0;
   return {
     call: async () => {
-      const response = await post(body, headers);
+      id += 1;
+      const response = await post(bytes(id), headers);
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
     },
     close: () => new Promise<void>((resolve) => session.close(() => resolve())),
