@@ -34,6 +34,8 @@ export interface ExampleUpstream {
   readonly authorizations: readonly string[];
   /** `slow` calls cancelled by the client (notifications/cancelled or a reset stream). */
   readonly cancelledCount: number;
+  /** While true, initialize gets 503 (a server that cannot take new sessions). */
+  refuseNewSessions: boolean;
   /** Drops every session (as a restarted server would): clients get 404 and must re-initialize. */
   forgetSessions(): Promise<void>;
   close(): Promise<void>;
@@ -206,6 +208,11 @@ export async function startExampleUpstream(
       return;
     }
     // No session: this must be an initialize POST; the transport checks it.
+    if (self.refuseNewSessions) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.jsonResponse ?? false,
@@ -243,7 +250,8 @@ export async function startExampleUpstream(
     await Promise.allSettled(all.map((t) => t.close()));
   };
 
-  return {
+  const self: ExampleUpstream = {
+    refuseNewSessions: false,
     url: `http://${host}:${port}/mcp`,
     get sessionCount() {
       return transports.size;
@@ -262,4 +270,5 @@ export async function startExampleUpstream(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return self;
 }

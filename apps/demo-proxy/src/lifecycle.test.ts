@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { parseSseStream } from '@mcp/sse';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { request } from 'undici';
@@ -77,6 +79,26 @@ describe('proxy lifecycle', () => {
     }
   });
 
+  it('tells HTTP/1.1 from HTTP/2 even when the first bytes arrive one at a time', async () => {
+    harness = await startHarness();
+    const { port } = harness.proxy;
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('P');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(
+      'OST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      text += c;
+    });
+    await once(socket, 'end');
+    expect(text.startsWith('HTTP/1.1 405')).toBe(true);
+    socket.destroy();
+  });
+
   it('aborts the upstream request when the downstream client cancels or goes away', async () => {
     harness = await startHarness();
     const client = await connectClient(harness.endpoint);
@@ -110,6 +132,26 @@ describe('proxy lifecycle', () => {
     expect(harness.upstream.sessionCount).toBe(0);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'two' } }))).toBe('two');
     expect(harness.upstream.sessionCount).toBe(1);
+  });
+
+  it('answers 404 (so the client re-initializes) when the upstream session cannot be renewed', async () => {
+    harness = await startHarness();
+    const id = await rawSession(harness.endpoint);
+    const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(200);
+    harness.upstream.refuseNewSessions = true;
+    await harness.upstream.forgetSessions();
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(404);
+    // The proxy forgot the session too; a new one works once the upstream takes sessions again.
+    expect((await raw(harness.endpoint, { headers, body: list })).status).toBe(404);
+    harness.upstream.refuseNewSessions = false;
+    const fresh = await rawSession(harness.endpoint);
+    const ok = await raw(harness.endpoint, {
+      headers: { ...MCP_HEADERS, 'mcp-session-id': fresh },
+      body: list,
+    });
+    expect(ok.status).toBe(200);
   });
 
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {

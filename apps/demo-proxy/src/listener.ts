@@ -12,6 +12,36 @@ type RequestListener = (req: DownstreamRequest, res: DownstreamResponse) => void
 /** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`). */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
+/** Bytes that tell the preface from an HTTP/1.1 request line (`PRI ` is no HTTP/1.1 method). */
+const SNIFF_BYTES = 4;
+
+/**
+ * Reads the first bytes of a paused socket, puts them back, and reports whether they start the
+ * HTTP/2 preface. Waits for more when a short first read is still a prefix of it (`P` could be
+ * `POST` or `PRI `).
+ */
+function sniffProtocol(socket: net.Socket, onProtocol: (isH2: boolean) => void): void {
+  let seen = Buffer.alloc(0);
+  const onReadable = (): void => {
+    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
+      seen = Buffer.concat([seen, chunk]);
+    }
+    const n = Math.min(seen.length, SNIFF_BYTES);
+    const matches = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+    if (matches && seen.length < SNIFF_BYTES) return; // wait for more bytes
+    socket.off('readable', onReadable);
+    socket.off('end', onEnd);
+    if (seen.length > 0) socket.unshift(seen);
+    onProtocol(matches);
+  };
+  const onEnd = (): void => {
+    socket.off('readable', onReadable);
+    socket.destroy();
+  };
+  socket.on('readable', onReadable);
+  socket.once('end', onEnd);
+}
+
 /** One port for HTTP/1.1 and HTTP/2 (cleartext by preface, or TLS by ALPN). */
 export interface Listener {
   readonly port: number;
@@ -59,21 +89,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     h2.on('session', track);
     const h1 = http1;
     front = net.createServer({ pauseOnConnect: true }, (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      socket.once('readable', () => {
-        const first = socket.read(H2_PREFACE.length) ?? socket.read();
-        if (first === null) {
-          // Closed before sending anything.
-          socket.destroy();
-          return;
+      sniffProtocol(socket, (isH2) => {
+        if (isH2) {
+          h2.emit('connection', socket);
+        } else {
+          h1.emit('connection', socket);
+          socket.resume();
         }
-        socket.unshift(first);
-        const isH2 = H2_PREFACE.subarray(0, Math.min(first.length, 4)).equals(
-          first.subarray(0, Math.min(first.length, 4)),
-        );
-        (isH2 ? h2 : h1).emit('connection', socket);
-        socket.resume();
       });
       socket.on('error', () => socket.destroy());
     });

@@ -61,23 +61,26 @@ describe.each([
     expect(await bumpUntilNotified(client)).toBe('example://counter');
   });
 
-  it.skipIf(jsonResponse)('relays progress notifications in order', async () => {
-    const seen: number[] = [];
-    const result = await client.callTool(
-      { name: 'progress', arguments: { steps: 10 } },
-      undefined,
-      {
-        onprogress: (p) => seen.push(p.progress),
-      },
-    );
-    expect(textOf(result)).toBe('done 10 steps');
-    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  });
+  // A JSON-mode SDK server drops messages related to a request, so these need SSE mode.
+  if (!jsonResponse) {
+    it('relays progress notifications in order', async () => {
+      const seen: number[] = [];
+      const result = await client.callTool(
+        { name: 'progress', arguments: { steps: 10 } },
+        undefined,
+        {
+          onprogress: (p) => seen.push(p.progress),
+        },
+      );
+      expect(textOf(result)).toBe('done 10 steps');
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
 
-  it.skipIf(jsonResponse)('relays a sampling round trip', async () => {
-    const result = await client.callTool({ name: 'sample', arguments: { prompt: 'ping' } });
-    expect(textOf(result)).toBe('sampled: pong: ping');
-  });
+    it('relays a sampling round trip', async () => {
+      const result = await client.callTool({ name: 'sample', arguments: { prompt: 'ping' } });
+      expect(textOf(result)).toBe('sampled: pong: ping');
+    });
+  }
 
   it('DELETE ends both sides', async () => {
     const other = await connectClient(harness.endpoint);

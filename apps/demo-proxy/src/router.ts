@@ -15,6 +15,8 @@ import { sendEmpty, sendJson, sendRejection } from './replies.ts';
 import { checkRebinding } from './validate.ts';
 
 const MCP_PATH = /^\/([^/]+)\/mcp\/?$/;
+/** A client's `x-request-id` is kept (for tracing across hops) when it looks like an id. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The proxy's request listener, for both the HTTP/1.1 and the HTTP/2 server. */
 export function createRouter(ctx: ProxyContext) {
@@ -22,7 +24,8 @@ export function createRouter(ctx: ProxyContext) {
 
   return function route(req: DownstreamRequest, response: DownstreamResponse): void {
     const res = sink(response);
-    const requestId = header(req.headers, 'x-request-id') ?? randomUUID();
+    const given = header(req.headers, 'x-request-id');
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     const log = ctx.logger.child({ requestId });
     const started = performance.now();

@@ -29,6 +29,8 @@ describe('ConnectionMetrics', () => {
       failedByCode: { MCP_TIMEOUT: 2 },
       inFlight: 0,
     });
+    expect(m.failures('MCP_TIMEOUT')).toBe(2);
+    expect(m.failures('MCP_SESSION_EXPIRED')).toBe(0);
     expect(s.notifications).toEqual({ sent: 1, received: 1 });
     expect(s.bytes).toEqual({ sent: 10, received: 32 });
     expect(s.latencyMs.count).toBe(3);

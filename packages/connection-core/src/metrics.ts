@@ -107,6 +107,11 @@ export class ConnectionMetrics {
     return this.#started - this.#succeeded - this.#failed;
   }
 
+  /** Requests failed with `code` so far (e.g. 'MCP_SESSION_EXPIRED'), without a snapshot. */
+  failures(code: string): number {
+    return this.#failedByCode.get(code) ?? 0;
+  }
+
   /** Returns the start time to hand back to `requestSucceeded` / `requestFailed`. */
   requestStarted(method: string): number {
     this.#started++;

@@ -202,14 +202,19 @@ export class Http2Connection implements Connection {
     );
   }
 
-  reinitialize(generation: number): Promise<void> {
-    if (this.session.generation !== generation) return Promise.resolve();
-    if (this.#reinitializing === undefined) {
-      this.#reinitializing = this.#replaySession().finally(() => {
-        this.#reinitializing = undefined;
-      });
-    }
+  /** The session replay in progress, which requests wait for before they are sent. */
+  get reinitializing(): Promise<void> | undefined {
     return this.#reinitializing;
+  }
+
+  reinitialize(generation: number): Promise<void> {
+    if (this.#reinitializing !== undefined) return this.#reinitializing;
+    if (this.session.generation !== generation) return Promise.resolve();
+    const replay = this.#replaySession().finally(() => {
+      this.#reinitializing = undefined;
+    });
+    this.#reinitializing = replay;
+    return replay;
   }
 
   // internals -------------------------------------------------------------------------------
@@ -229,7 +234,7 @@ export class Http2Connection implements Connection {
       if (!('result' in response)) throw new SessionExpiredError(expired, { cause: response });
       const initialized = this.session.initializedNotification;
       if (initialized !== undefined) {
-        await this.#sendOneWay(initialized, INITIALIZED, undefined, false);
+        await this.#sendOneWay(initialized, INITIALIZED, undefined, false, true);
         this.metrics.notificationSent(INITIALIZED);
         this.#startServerStream();
       }
@@ -244,11 +249,14 @@ export class Http2Connection implements Connection {
     rpcMethod: string,
     signal: AbortSignal | undefined,
     mayReplay: boolean,
+    partOfReplay = false,
   ): Promise<void> {
     const body = JSON.stringify(message);
     const bytes = Buffer.byteLength(body);
     let replayed = false;
     for (;;) {
+      const replay = this.#reinitializing;
+      if (replay !== undefined && !partOfReplay) await replay;
       const generation = this.session.generation;
       const sessionId = this.session.sessionId;
       const pending = this.session.postHeaders(rpcMethod);

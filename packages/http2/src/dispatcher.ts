@@ -41,8 +41,8 @@ export function createOwnDispatcher(options: OwnDispatcherOptions): DispatcherHa
   // Watch the negotiated ALPN protocol of each connection the pool opens.
   const connect: buildConnector.connector = (opts, callback) =>
     connector(opts, (...args) => {
-      const socket = args[1] as (Socket & { alpnProtocol?: string }) | null;
-      if (socket !== null) protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
+      const socket = args[1] as (Socket & { alpnProtocol?: string }) | null | undefined;
+      if (socket != null) protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
       callback(...args);
     });
   const pool = new Pool(options.origin, {

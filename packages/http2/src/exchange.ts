@@ -45,6 +45,8 @@ export interface ExchangeHost {
   /** Takes a waiting exchange out of the queue. */
   leaveQueue(exchange: RequestExchange): void;
   exchangeSettled(exchange: RequestExchange): void;
+  /** The session replay in progress, if any: requests wait for it before they are sent. */
+  readonly reinitializing: Promise<void> | undefined;
   /** Negotiates a new session unless `generation` is already outdated. */
   reinitialize(generation: number): Promise<void>;
   sendCancelled(id: JsonRpcId, reason: string): void;
@@ -203,6 +205,11 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     const isInitialize = this.method === 'initialize';
     let replayed = false;
     for (;;) {
+      const replay = isInitialize ? undefined : host.reinitializing;
+      if (replay !== undefined) {
+        await replay;
+        if (this.#settled) return;
+      }
       const generation = session.generation;
       const sessionId = isInitialize ? undefined : session.sessionId;
       const pending = isInitialize ? session.initializeHeaders() : session.postHeaders(this.method);
@@ -256,10 +263,14 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       this.#handle(message);
       return this.#settled;
     };
+    // Skip what is not a message, unless it claims to be our response: then fail, not hang.
+    const onInvalid = (error: InvalidMessageError, data: string): void => {
+      if (claimsId(data, this.id)) throw error;
+    };
     for (;;) {
       if (body !== undefined) {
         try {
-          if (await readSseMessages(body, cursor, host.metrics, onMessage)) return;
+          if (await readSseMessages(body, cursor, host.metrics, onMessage, onInvalid)) return;
           cause = undefined;
         } catch (error) {
           if (this.#settled || error instanceof InvalidMessageError) throw error;
@@ -398,4 +409,13 @@ function describeReason(reason: unknown): string {
   if (reason instanceof Error) return `: ${reason.message}`;
   if (typeof reason === 'string') return `: ${reason}`;
   return '';
+}
+
+function claimsId(data: string, id: JsonRpcId): boolean {
+  try {
+    const value = JSON.parse(data) as { id?: unknown } | null;
+    return typeof value === 'object' && value !== null && value.id === id;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,12 @@
 export { createHttp2Connection, Http2Connection } from './connection.ts';
 export { DEFAULT_MAX_STREAMS_PER_CONNECTION, type HttpProtocol } from './dispatcher.ts';
 export {
+  connectWithFallback,
+  type FallbackOptions,
+  type FallbackResult,
+  LEGACY_FALLBACK_STATUSES,
+} from './fallback.ts';
+export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
   DEFAULT_RECEIVE_QUEUE_CAPACITY,

@@ -4,8 +4,8 @@ import {
   type JsonRpcMessage,
   parseMessage,
 } from '@mcp/connection-core';
+import { parseSseStream } from '@mcp/sse';
 import type { ResponseBody } from './http.ts';
-import { parseSseStream } from './sse-events.ts';
 
 /** Where a stream got to: what to resume from and how long the server asked us to wait. */
 export interface StreamCursor {
@@ -17,14 +17,17 @@ export interface StreamCursor {
  * Reads JSON-RPC messages from one SSE body, updating `cursor` as events arrive. `onMessage`
  * returns true to stop reading (the body is then destroyed). Events with empty data (priming
  * events) and events of another type than `message` only move the cursor.
- * Resolves true when stopped by `onMessage`, false when the body ended; rejects when it broke,
- * or with InvalidMessageError (carrying the event id) when an event is not a JSON-RPC message.
+ * An event that is not a JSON-RPC message goes to `onInvalid` (which may throw to stop);
+ * by default it is skipped, as a tolerant reader does (the SDK server replays `{}` priming
+ * events, for one). Resolves true when stopped by `onMessage`, false when the body ended;
+ * rejects when it broke.
  */
 export async function readSseMessages(
   body: ResponseBody,
   cursor: StreamCursor,
   metrics: ConnectionMetrics,
   onMessage: (message: JsonRpcMessage) => boolean | Promise<boolean>,
+  onInvalid: (error: InvalidMessageError, data: string) => void = ignore,
 ): Promise<boolean> {
   for await (const event of parseSseStream(countBytes(body, metrics))) {
     if (event.id !== undefined) cursor.lastEventId = event.id;
@@ -37,10 +40,11 @@ export async function readSseMessages(
     } catch (cause) {
       const err = cause as InvalidMessageError;
       const detail = err.message.replace(/^Invalid JSON-RPC message: /, '');
-      throw new InvalidMessageError(err.issue ?? 'not-json', detail, {
-        cause,
-        eventId: event.id,
-      });
+      onInvalid(
+        new InvalidMessageError(err.issue ?? 'not-json', detail, { cause, eventId: event.id }),
+        event.data,
+      );
+      continue;
     }
     const stop = onMessage(message);
     if (stop === true || (stop !== false && (await stop))) return true;
@@ -61,3 +65,5 @@ async function* countBytes(
     if (!body.destroyed) body.destroy();
   }
 }
+
+function ignore(): void {}

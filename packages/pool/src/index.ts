@@ -1,4 +1,5 @@
 export * from './channels.ts';
+export * from './default-factory.ts';
 export * from './options.ts';
 export { originOf } from './origin.ts';
 export * from './origin-pool.ts';

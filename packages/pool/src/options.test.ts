@@ -30,6 +30,17 @@ describe('OriginPool options', () => {
     ).toEqual(['tls.rejectUnauthorized']);
     expect(issuesOf(() => new OriginPool({ factory, maxSessionz: 3 } as never))).toEqual(['']);
     expect(issuesOf(() => new OriginPool({ factory: 'nope' as never }))).toEqual(['factory']);
+    expect(
+      issuesOf(
+        () =>
+          new OriginPool({
+            factory,
+            maxConnectionsPerOrigin: 1,
+            maxConcurrentStreams: 100,
+            maxSessionsPerOrigin: 100,
+          }),
+      ),
+    ).toEqual(['maxSessionsPerOrigin']);
   });
 
   it('reject URLs that are not http: or https:', async () => {

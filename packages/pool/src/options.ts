@@ -11,7 +11,17 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** undici's own default PING interval; an unanswered PING closes the connection. */
 export const DEFAULT_PING_INTERVAL_MS = 60_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_SESSIONS_PER_ORIGIN = 1_000;
+/**
+ * The default session limit of an origin: half its stream capacity (maxConnectionsPerOrigin x
+ * maxConcurrentStreams, 4 x 100 by default, so 200). Each session may hold one stream open for
+ * good (its GET server stream); requests need the slots left over.
+ */
+export function defaultMaxSessionsPerOrigin(
+  maxConnectionsPerOrigin: number,
+  maxConcurrentStreams: number,
+): number {
+  return Math.max(1, Math.floor((maxConnectionsPerOrigin * maxConcurrentStreams) / 2));
+}
 
 /** What the pool hands a factory, besides the options given to `pool.connection()`. */
 export interface PooledConnectionContext {
@@ -63,23 +73,35 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
 
 const positiveInt = z.number().int().min(1);
 
-export const originPoolOptionsSchema = z.strictObject({
-  maxConnectionsPerOrigin: positiveInt.default(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
-  maxConcurrentStreams: positiveInt.default(DEFAULT_MAX_CONCURRENT_STREAMS),
-  idleTimeoutMs: positiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
-  pingIntervalMs: z.number().int().min(0).default(DEFAULT_PING_INTERVAL_MS),
-  connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
-  maxSessionsPerOrigin: positiveInt.default(DEFAULT_MAX_SESSIONS_PER_ORIGIN),
-  tls: tlsOptionsSchema.optional(),
-  h2c: z
-    .union([
-      z.boolean(),
-      z.array(h2cOriginSchema),
-      z.custom<(origin: string) => boolean>(isFunction, 'expected a function'),
-    ])
-    .default(false),
-  factory: z.custom<ConnectionFactory<object>>(isFunction, 'expected a function').optional(),
-});
+export const originPoolOptionsSchema = z
+  .strictObject({
+    maxConnectionsPerOrigin: positiveInt.default(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
+    maxConcurrentStreams: positiveInt.default(DEFAULT_MAX_CONCURRENT_STREAMS),
+    idleTimeoutMs: positiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
+    pingIntervalMs: z.number().int().min(0).default(DEFAULT_PING_INTERVAL_MS),
+    connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
+    maxSessionsPerOrigin: positiveInt.optional(),
+    tls: tlsOptionsSchema.optional(),
+    h2c: z
+      .union([
+        z.boolean(),
+        z.array(h2cOriginSchema),
+        z.custom<(origin: string) => boolean>(isFunction, 'expected a function'),
+      ])
+      .default(false),
+    factory: z.custom<ConnectionFactory<object>>(isFunction, 'expected a function').optional(),
+  })
+  .superRefine((o, ctx) => {
+    const streams = o.maxConnectionsPerOrigin * o.maxConcurrentStreams;
+    if (o.maxSessionsPerOrigin !== undefined && o.maxSessionsPerOrigin >= streams) {
+      // Every stream slot could be held by a server stream, leaving none for requests.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxSessionsPerOrigin'],
+        message: `must be below maxConnectionsPerOrigin x maxConcurrentStreams (${streams}), so that requests keep stream slots beside each session's server stream`,
+      });
+    }
+  });
 
 export interface OriginPoolOptions<O extends object> {
   /** TCP connections per origin at most. Default 4. */
@@ -92,7 +114,10 @@ export interface OriginPoolOptions<O extends object> {
   pingIntervalMs?: number;
   /** Time limit (ms) for a TCP (and TLS) connection to be established. Default 10 000. */
   connectTimeoutMs?: number;
-  /** Sessions per origin at most; past it the least recently used idle one is closed. */
+  /**
+   * Sessions per origin at most; past it the least recently used idle one is closed. Must be
+   * below maxConnectionsPerOrigin x maxConcurrentStreams. Default: half of that (200).
+   */
   maxSessionsPerOrigin?: number;
   /** TLS settings for https: origins. */
   tls?: PoolTlsOptions;

@@ -1,8 +1,10 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Connection } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
-import { McpH2cServer } from '../test/mcp-h2c-server.ts';
+import { echo, hold, initialize } from '../test/helpers.ts';
+import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import type { PoolConnectMessage } from './channels.ts';
 import { OriginPool } from './origin-pool.ts';
 
@@ -10,15 +12,20 @@ async function openSessions(pool: OriginPool, url: string, n: number): Promise<C
   const sessions = await Promise.all(
     Array.from({ length: n }, (_, i) => pool.connection(url, { key: `s${i}` })),
   );
-  await Promise.all(sessions.map((s) => initialize(s)));
+  await Promise.all(
+    sessions.map(async (s) => {
+      await initialize(s);
+      await s.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    }),
+  );
   return sessions;
 }
 
 describe('OriginPool over HTTP/2', () => {
-  let server: McpH2cServer;
+  let server: McpHttp2Server;
 
   beforeEach(async () => {
-    server = await new McpH2cServer().listen();
+    server = await new McpHttp2Server().listen();
   });
   afterEach(async () => {
     await server.close();
@@ -26,7 +33,6 @@ describe('OriginPool over HTTP/2', () => {
 
   it('carry 10,000 concurrent requests of 100 sessions over maxConnectionsPerOrigin TCP connections', async () => {
     await using pool = new OriginPool({
-      factory: tinyFactory(),
       h2c: true,
       maxConnectionsPerOrigin: 2,
       maxConcurrentStreams: 100,
@@ -39,6 +45,7 @@ describe('OriginPool over HTTP/2', () => {
       ),
     );
     const elapsedMs = performance.now() - started;
+    expect(server.openServerStreams).toBe(0);
     expect(responses.every((r, i) => (r.result as { echo: { i: number } }).echo.i === i)).toBe(
       true,
     );
@@ -53,9 +60,66 @@ describe('OriginPool over HTTP/2', () => {
     );
   }, 120_000);
 
+  it('carry requests beside one open server stream per session', async () => {
+    const streaming = await new McpHttp2Server({ serverStreams: true }).listen();
+    try {
+      await using pool = new OriginPool({
+        h2c: true,
+        maxConnectionsPerOrigin: 2,
+        maxConcurrentStreams: 100,
+        maxSessionsPerOrigin: 150,
+      });
+      // 150 GET streams stay open: 50 stream slots are left for requests.
+      const sessions = await openSessions(pool, streaming.url, 150);
+      await streaming.waitForServerStreams(150);
+      const responses = await Promise.all(
+        Array.from({ length: 3_000 }, (_, i) => echo(sessions[i % 150] as Connection, { i })),
+      );
+      expect(responses).toHaveLength(3_000);
+      expect(streaming.tcpConnections).toBe(2);
+      expect(pool.stats().origins[0]).toMatchObject({ connected: 2, running: 150, sessions: 150 });
+      await pool.close();
+      expect(streaming.deletes).toBe(150);
+    } finally {
+      await streaming.close();
+    }
+  }, 60_000);
+
+  it('end every server session with DELETE on close, then close the TCP connections', async () => {
+    const pool = new OriginPool({ h2c: true });
+    const sessions = await openSessions(pool, server.url, 5);
+    expect(await pool.connection(server.url, { key: 's0' })).toBe(sessions[0]);
+    expect(server.mcpSessions.size).toBe(5);
+    await pool.close();
+    expect(server.deletes).toBe(5);
+    expect(server.mcpSessions.size).toBe(0);
+    expect(sessions.every((s) => s.closed)).toBe(true);
+    await server.waitForOpenSessions(0);
+  });
+
+  it('replace a session the server has forgotten', async () => {
+    await using pool = new OriginPool({ h2c: true });
+    const [first] = await openSessions(pool, server.url, 1);
+    server.mcpSessions.clear();
+    await expect(echo(first as Connection)).rejects.toMatchObject({ code: 'MCP_SESSION_EXPIRED' });
+    const [second] = await openSessions(pool, server.url, 1);
+    expect(second).not.toBe(first);
+    expect(first?.closed).toBe(true);
+    expect((await echo(second as Connection, { n: 2 })).result).toEqual({ echo: { n: 2 } });
+  });
+
+  it('keep a session that re-initializes itself (reinitialize: true)', async () => {
+    await using pool = new OriginPool({ h2c: true });
+    const first = await pool.connection(server.url, { reinitialize: true });
+    await initialize(first);
+    await first.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    server.mcpSessions.clear();
+    expect((await echo(first, { n: 3 })).result).toEqual({ echo: { n: 3 } });
+    expect(await pool.connection(server.url, { reinitialize: true })).toBe(first);
+  });
+
   it('report streams in flight and requests waiting for a stream', async () => {
     await using pool = new OriginPool({
-      factory: tinyFactory(),
       h2c: true,
       maxConnectionsPerOrigin: 1,
       maxConcurrentStreams: 10,
@@ -76,7 +140,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('close idle TCP connections after idleTimeoutMs and reconnect on the next request', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 300 });
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 300 });
     const [session] = await openSessions(pool, server.url, 1);
     await echo(session as Connection);
     expect(server.openSessions).toBe(1);
@@ -88,12 +152,12 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('keep a TCP connection with a request in flight past idleTimeoutMs', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
     const [session] = await openSessions(pool, server.url, 1);
     const held = hold(session as Connection);
     await server.waitForHeld(1);
     // A second connection's idle timer runs out meanwhile: proof that time has passed.
-    await using probe = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 400 });
+    await using probe = new OriginPool({ h2c: true, idleTimeoutMs: 400 });
     await openSessions(probe, server.url, 1);
     await server.waitForOpenSessions(1);
     server.releaseHeld();
@@ -103,7 +167,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('recover from a GOAWAY: requests in flight finish, later ones use a new connection', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    await using pool = new OriginPool({ h2c: true });
     const sessions = await openSessions(pool, server.url, 4);
     const held = sessions.map((s) => hold(s));
     await server.waitForHeld(4);
@@ -119,7 +183,7 @@ describe('OriginPool over HTTP/2', () => {
   });
 
   it('recover from a destroyed socket: later requests succeed on a new connection', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory(), h2c: true });
+    await using pool = new OriginPool({ h2c: true });
     const sessions = await openSessions(pool, server.url, 4);
     const held = sessions.map((s) => hold(s));
     await server.waitForHeld(4);
@@ -145,7 +209,7 @@ describe('OriginPool over HTTP/2', () => {
     diagnosticsChannel.subscribe('mcp:pool:connect', onConnect);
     diagnosticsChannel.subscribe('mcp:pool:disconnect', onDisconnect);
     try {
-      await using pool = new OriginPool({ factory: tinyFactory(), h2c: true, idleTimeoutMs: 200 });
+      await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
       await openSessions(pool, server.url, 1);
       await server.waitForOpenSessions(0);
       while (events.length < 2) await new Promise((resolve) => setImmediate(resolve));
@@ -153,6 +217,58 @@ describe('OriginPool over HTTP/2', () => {
     } finally {
       diagnosticsChannel.unsubscribe('mcp:pool:connect', onConnect);
       diagnosticsChannel.unsubscribe('mcp:pool:disconnect', onDisconnect);
+    }
+  });
+});
+
+describe('OriginPool over HTTP/2 with TLS', () => {
+  const tls = {
+    key: readFileSync(new URL('../test/tls/key.pem', import.meta.url)),
+    cert: readFileSync(new URL('../test/tls/cert.pem', import.meta.url)),
+  };
+
+  it('negotiate HTTP/2 by ALPN and multiplex sessions over one connection', async () => {
+    const server = await new McpHttp2Server({ tls }).listen();
+    try {
+      await using pool = new OriginPool({
+        maxConnectionsPerOrigin: 1,
+        tls: { ca: tls.cert },
+      });
+      const sessions = await openSessions(pool, server.url, 10);
+      await Promise.all(sessions.flatMap((s) => [echo(s), echo(s)]));
+      expect(server.tcpConnections).toBe(1);
+      // Per session: initialize, notifications/initialized, the GET for a server stream (405).
+      expect(server.streams).toBe(10 * 3 + 20);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuse a server whose certificate is not trusted', async () => {
+    const server = await new McpHttp2Server({ tls }).listen();
+    try {
+      await using pool = new OriginPool({});
+      const session = await pool.connection(server.url);
+      await expect(initialize(session)).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('OriginPool keep-alive', () => {
+  it('send HTTP/2 PINGs every pingIntervalMs', async () => {
+    const server = await new McpHttp2Server().listen();
+    try {
+      await using pool = new OriginPool({ h2c: true, pingIntervalMs: 50 });
+      const [session] = await openSessions(pool, server.url, 1);
+      const held = hold(session as Connection);
+      await server.waitForHeld(1);
+      while (server.pings < 2) await once(server, 'ping');
+      server.releaseHeld();
+      await held;
+    } finally {
+      await server.close();
     }
   });
 });

@@ -1,21 +1,22 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import {
   type Connection,
   ConnectionClosedError,
   SessionLimitError,
   TransportError,
 } from '@mcp/connection-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
-import { McpH2cServer } from '../test/mcp-h2c-server.ts';
+import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import { OriginPool } from './origin-pool.ts';
 
 describe('OriginPool sessions', () => {
-  let server: McpH2cServer;
-  let other: McpH2cServer;
+  let server: McpHttp2Server;
+  let other: McpHttp2Server;
 
   beforeEach(async () => {
-    server = await new McpH2cServer().listen();
-    other = await new McpH2cServer().listen();
+    server = await new McpHttp2Server().listen();
+    other = await new McpHttp2Server().listen();
   });
   afterEach(async () => {
     await server.close();
@@ -130,6 +131,14 @@ describe('OriginPool sessions', () => {
   });
 
   it('close the least recently used idle session past maxSessionsPerOrigin', async () => {
+    const evicted: unknown[] = [];
+    const onEvict = (message: unknown): void => {
+      evicted.push(message);
+    };
+    diagnosticsChannel.subscribe('mcp:pool:session:evict', onEvict);
+    onTestFinished(() => {
+      diagnosticsChannel.unsubscribe('mcp:pool:session:evict', onEvict);
+    });
     const factory = tinyFactory();
     await using pool = new OriginPool({ factory, h2c: true, maxSessionsPerOrigin: 2 });
     const a = await pool.connection(server.url, { key: 'a' });
@@ -139,6 +148,9 @@ describe('OriginPool sessions', () => {
     const c = await pool.connection(server.url, { key: 'c' });
     expect(b.closed).toBe(true);
     expect(a.closed).toBe(false);
+    expect(evicted).toEqual([
+      { origin: `http://127.0.0.1:${server.port}`, url: server.url, key: 'b' },
+    ]);
     await initialize(c);
     expect(pool.stats().origins[0]?.sessions).toBe(2);
     // Its DELETE reached the server.

@@ -13,7 +13,12 @@ import {
   poolChannels,
 } from './channels.ts';
 import {
+  createPooledHttp2Connection,
+  type PooledHttp2ConnectionOptions,
+} from './default-factory.ts';
+import {
   type ConnectionFactory,
+  defaultMaxSessionsPerOrigin,
   type OriginPoolOptions,
   originPoolOptionsSchema,
   type ParsedOriginPoolOptions,
@@ -37,17 +42,31 @@ export type PoolConnectionOptions<O extends object> = O & {
  * origin rides that origin's one undici Pool, so thousands of concurrent requests travel as
  * HTTP/2 streams over a few TCP connections.
  */
-export class OriginPool<O extends object = Record<string, unknown>> implements AsyncDisposable {
+export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
+  implements AsyncDisposable
+{
   readonly #options: ParsedOriginPoolOptions;
+  readonly #maxSessionsPerOrigin: number;
   readonly #factory: ConnectionFactory<O>;
   readonly #origins = new Map<string, OriginSessions>();
-  /** Closes of evicted sessions still under way; awaited by `close()`. */
-  readonly #evictions = new Set<Promise<void>>();
+  /** Closes of sessions let go of, still under way; awaited by `close()`. */
+  readonly #backgroundCloses = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
-  constructor(options: OriginPoolOptions<O> & { factory: ConnectionFactory<O> }) {
+  /**
+   * Without `factory`, connections are made by `createHttp2Connection` (then `O` must be
+   * PooledHttp2ConnectionOptions, the default). Throws InvalidOptionsError naming a bad option.
+   */
+  constructor(options: OriginPoolOptions<O> = {}) {
     this.#options = parseOptions(originPoolOptionsSchema, options, 'OriginPool options');
-    this.#factory = options.factory;
+    this.#maxSessionsPerOrigin =
+      this.#options.maxSessionsPerOrigin ??
+      defaultMaxSessionsPerOrigin(
+        this.#options.maxConnectionsPerOrigin,
+        this.#options.maxConcurrentStreams,
+      );
+    this.#factory =
+      options.factory ?? (createPooledHttp2Connection as unknown as ConnectionFactory<O>);
   }
 
   /** True once `close()` was called. */
@@ -83,8 +102,9 @@ export class OriginPool<O extends object = Record<string, unknown>> implements A
       return existing.connection ?? (existing.pending as Promise<Connection>);
     }
 
-    const evicted = sessions.makeRoom(this.#options.maxSessionsPerOrigin);
-    if (evicted !== undefined) this.#evict(evicted, origin);
+    const evicted = sessions.makeRoom(this.#maxSessionsPerOrigin);
+    if (evicted !== undefined)
+      this.#evict(evicted.connection, { origin, url: evicted.url, key: evicted.key });
 
     const entry: SessionEntry = { url: href, key, connection: undefined, pending: undefined };
     const pending = this.#make(href, connectionOptions as O, sessions.dispatcher).then(
@@ -170,34 +190,33 @@ export class OriginPool<O extends object = Record<string, unknown>> implements A
         usesH2c(this.#options.h2c, origin),
       );
       publishConnectionEvents(dispatcher, origin);
-      sessions = new OriginSessions(origin, dispatcher);
+      sessions = new OriginSessions(origin, dispatcher, (dead) => this.#closeInBackground(dead));
       this.#origins.set(origin, sessions);
     }
     return sessions;
   }
 
-  #evict(connection: Connection, origin: string): void {
-    if (poolChannels.sessionEvict.hasSubscribers) {
-      poolChannels.sessionEvict.publish({
-        origin,
-        url: connection.metrics.target,
-        key: undefined,
-      } satisfies PoolSessionMessage);
-    }
-    // Nobody waits for an evicted session's close; its failure has no one to be reported to.
+  #evict(connection: Connection, message: PoolSessionMessage): void {
+    if (poolChannels.sessionEvict.hasSubscribers) poolChannels.sessionEvict.publish(message);
+    this.#closeInBackground(connection);
+  }
+
+  /** Closes a connection the pool let go of (evicted, or its session expired). */
+  #closeInBackground(connection: Connection): void {
+    // Nobody waits for this close; its failure has no one to be reported to.
     const closing = connection.close().then(
       () => undefined,
       () => undefined,
     );
-    this.#evictions.add(closing);
-    void closing.finally(() => this.#evictions.delete(closing));
+    this.#backgroundCloses.add(closing);
+    void closing.finally(() => this.#backgroundCloses.delete(closing));
   }
 
   async #closeAll(): Promise<void> {
     const origins = [...this.#origins.values()];
     await Promise.allSettled(origins.flatMap((o) => o.pending()));
     await Promise.allSettled(origins.flatMap((o) => o.drain().map((c) => c.close())));
-    await Promise.allSettled(this.#evictions);
+    await Promise.allSettled(this.#backgroundCloses);
     await Promise.allSettled(origins.map((o) => o.dispatcher.close()));
   }
 }

@@ -1,5 +1,6 @@
 import {
   type Connection,
+  ErrorCode,
   type MetricsSnapshot,
   SessionLimitError,
   sumMetricsSnapshots,
@@ -15,6 +16,14 @@ export interface SessionEntry {
 }
 
 /**
+ * Whether a connection can no longer serve its session: closed, or its session expired (a
+ * request failed with MCP_SESSION_EXPIRED and the connection did not re-initialize itself).
+ */
+function isDead(connection: Connection): boolean {
+  return connection.closed || connection.metrics.failures(ErrorCode.SESSION_EXPIRED) > 0;
+}
+
+/**
  * The sessions of one origin and the dispatcher they all ride. The map's insertion order is
  * the order of last use (a hit moves its entry to the end), so the first idle entry is the
  * least recently used one.
@@ -26,9 +35,13 @@ export class OriginSessions {
   /** Metrics of connections no longer held, so totals never go backwards. */
   #retired: MetricsSnapshot | undefined;
 
-  constructor(origin: string, dispatcher: Pool) {
+  /** Told of each dead connection dropped that is not closed yet, to close it. */
+  readonly #onDeadOpen: (connection: Connection) => void;
+
+  constructor(origin: string, dispatcher: Pool, onDeadOpen: (connection: Connection) => void) {
     this.origin = origin;
     this.dispatcher = dispatcher;
+    this.#onDeadOpen = onDeadOpen;
   }
 
   /** Open and pending sessions, after dropping closed ones. */
@@ -37,13 +50,13 @@ export class OriginSessions {
     return this.#entries.size;
   }
 
-  /** The live entry for `sessionKey`, marked as just used; a closed one is dropped. */
+  /** The live entry for `sessionKey`, marked as just used; a dead one is dropped. */
   take(sessionKey: string): SessionEntry | undefined {
     const entry = this.#entries.get(sessionKey);
     if (entry === undefined) return undefined;
     this.#entries.delete(sessionKey);
-    if (entry.connection?.closed === true) {
-      this.#retire(entry.connection);
+    if (entry.connection !== undefined && isDead(entry.connection)) {
+      this.#drop(entry.connection);
       return undefined;
     }
     this.#entries.set(sessionKey, entry);
@@ -61,10 +74,10 @@ export class OriginSessions {
 
   /**
    * Makes room for one more session under `limit`: returns the least recently used idle
-   * connection, removed, for the caller to close; undefined when there was room already.
+   * session, removed, for the caller to close; undefined when there was room already.
    * Throws SessionLimitError when every session has requests in flight or is being made.
    */
-  makeRoom(limit: number): Connection | undefined {
+  makeRoom(limit: number): (SessionEntry & { connection: Connection }) | undefined {
     this.prune();
     if (this.#entries.size < limit) return undefined;
     for (const [sessionKey, entry] of this.#entries) {
@@ -72,18 +85,18 @@ export class OriginSessions {
       if (connection !== undefined && connection.metrics.inFlight === 0) {
         this.#entries.delete(sessionKey);
         this.#retire(connection);
-        return connection;
+        return { ...entry, connection };
       }
     }
     throw new SessionLimitError(this.origin, limit);
   }
 
-  /** Drops closed connections. */
+  /** Drops dead connections. */
   prune(): void {
     for (const [sessionKey, entry] of this.#entries) {
-      if (entry.connection?.closed === true) {
+      if (entry.connection !== undefined && isDead(entry.connection)) {
         this.#entries.delete(sessionKey);
-        this.#retire(entry.connection);
+        this.#drop(entry.connection);
       }
     }
   }
@@ -117,6 +130,11 @@ export class OriginSessions {
       if (entry.connection !== undefined) snapshots.push(entry.connection.metrics.snapshot());
     }
     return sumMetricsSnapshots(snapshots);
+  }
+
+  #drop(connection: Connection): void {
+    this.#retire(connection);
+    if (!connection.closed) this.#onDeadOpen(connection);
   }
 
   #retire(connection: Connection): void {

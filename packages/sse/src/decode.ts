@@ -20,7 +20,11 @@ export interface SseEvent {
 }
 
 /** Anything a response body can be: a web stream, a Node stream, or any async byte iterable. */
-export type SseSource = ReadableStream<Uint8Array> | Readable | AsyncIterable<Uint8Array>;
+export type SseSource =
+  | ReadableStream<Uint8Array>
+  | Readable
+  | AsyncIterable<Uint8Array>
+  | AsyncIterable<Uint8Array | string>;
 
 export interface ParseSseStreamOptions {
   /** Stops reading: the source is cancelled and the generator throws AbortedError. */

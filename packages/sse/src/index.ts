@@ -6,7 +6,21 @@ export {
   type SseSource,
 } from './decode.ts';
 export { formatSseComment, formatSseEvent } from './encode.ts';
+export {
+  createSseConnection,
+  SseConnection,
+  type SseConnectionOptions,
+  SseConnectionOptionsSchema,
+} from './legacy-connection.ts';
 export { readMessages, type SseMessageItem, SseMessageReader } from './message-reader.ts';
+export {
+  type OpenSseStream,
+  type ReconnectScheduler,
+  ResumableSseStream,
+  type ResumableSseStreamOptions,
+  ResumableSseStreamOptionsSchema,
+  realScheduler,
+} from './resumable.ts';
 export {
   DEFAULT_KEEP_ALIVE_INTERVAL_MS,
   SseWriter,

@@ -4,15 +4,18 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The smallest MCP Streamable HTTP server over cleartext HTTP/2 that a client connection can
+ * The smallest MCP Streamable HTTP server over HTTP/2 (cleartext, or TLS with `tls`) that a client connection can
  * use: `initialize` gets a result and an `Mcp-Session-Id`, notifications get 202, other
  * requests a JSON result echoing their params, DELETE ends a session. `test/hold` requests are
  * answered only by `releaseHeld()`. It counts TCP connections, HTTP/2 sessions and streams.
  */
-export class McpH2cServer extends EventEmitter {
-  readonly #server = http2.createServer();
+export class McpHttp2Server extends EventEmitter {
+  readonly #server: http2.Http2Server | http2.Http2SecureServer;
   readonly #open = new Set<http2.ServerHttp2Session>();
   readonly #held: Array<() => void> = [];
+  readonly #scheme: 'http' | 'https';
+  /** PING frames received. */
+  pings = 0;
   /** MCP sessions the server knows. */
   readonly mcpSessions = new Set<string>();
   tcpConnections = 0;
@@ -21,8 +24,21 @@ export class McpH2cServer extends EventEmitter {
   deletes = 0;
   port = 0;
 
+  readonly #serverStreams: boolean;
+  /** GET (server-to-client) streams open now. */
+  openServerStreams = 0;
+
+  /** With `serverStreams`, a GET opens an SSE stream kept open until the client ends it. */
+  constructor(options: { tls?: { key: Buffer; cert: Buffer }; serverStreams?: boolean } = {}) {
+    super();
+    this.#serverStreams = options.serverStreams ?? false;
+    this.#server =
+      options.tls === undefined ? http2.createServer() : http2.createSecureServer(options.tls);
+    this.#scheme = options.tls === undefined ? 'http' : 'https';
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}/mcp`;
+    return `${this.#scheme}://127.0.0.1:${this.port}/mcp`;
   }
 
   /** HTTP/2 sessions (TCP connections) open now. */
@@ -41,6 +57,10 @@ export class McpH2cServer extends EventEmitter {
     this.#server.on('session', (session) => {
       this.h2Sessions++;
       this.#open.add(session);
+      session.on('ping', () => {
+        this.pings++;
+        this.emit('ping');
+      });
       session.on('close', () => {
         this.#open.delete(session);
         this.emit('sessionClose');
@@ -64,6 +84,11 @@ export class McpH2cServer extends EventEmitter {
   /** Resolves once `n` requests are held. */
   async waitForHeld(n: number): Promise<void> {
     while (this.#held.length < n) await once(this, 'held');
+  }
+
+  /** Resolves once `n` GET streams are open. */
+  async waitForServerStreams(n: number): Promise<void> {
+    while (this.openServerStreams < n) await once(this, 'serverStream');
   }
 
   releaseHeld(): void {
@@ -96,6 +121,16 @@ export class McpH2cServer extends EventEmitter {
       const known = typeof sessionId === 'string' && this.mcpSessions.delete(sessionId);
       stream.respond({ ':status': known ? 200 : 404 });
       stream.end();
+      return;
+    }
+    if (method === 'GET' && this.#serverStreams && typeof sessionId === 'string') {
+      this.openServerStreams++;
+      stream.on('close', () => {
+        this.openServerStreams--;
+      });
+      stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.write(': open\n\n');
+      this.emit('serverStream');
       return;
     }
     if (method !== 'POST') {

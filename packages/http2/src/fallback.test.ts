@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from '@mcp/connection-core';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+import { type SdkServer, startSdkServer } from '../test/sdk-server.ts';
+import { connectWithFallback } from './fallback.ts';
+
+let closeServer: (() => Promise<void>) | undefined;
+let connection: Connection | undefined;
+
+afterEach(async () => {
+  await connection?.close();
+  await closeServer?.();
+  connection = undefined;
+  closeServer = undefined;
+});
+
+/** A 2024-11-05 server: GET /mcp opens the SSE stream, POST /mcp is 405. */
+async function startLegacyServer(): Promise<string> {
+  const transports = new Map<string, SSEServerTransport>();
+  const readBody = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  };
+  const http: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/mcp' && req.method === 'GET') {
+      const transport = new SSEServerTransport('/messages', res);
+      transports.set(transport.sessionId, transport);
+      const server = new McpServer({ name: 'legacy', version: '1' });
+      server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({
+        content: [{ type: 'text', text }],
+      }));
+      void server.connect(transport);
+      return;
+    }
+    if (url.pathname === '/messages' && req.method === 'POST') {
+      const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+      if (transport === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      readBody(req).then((body) => transport.handlePostMessage(req, res, body));
+      return;
+    }
+    res.writeHead(405, { allow: 'GET' }).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  closeServer = async () => {
+    for (const t of transports.values()) await t.close().catch(() => {});
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+}
+
+describe('connectWithFallback', () => {
+  it('uses Streamable HTTP when the server speaks it', async () => {
+    const server: SdkServer = await startSdkServer('json');
+    closeServer = () => server.close();
+    const result = await connectWithFallback({
+      url: server.url,
+      serverStream: false,
+      initialize: initializeRequest(),
+    });
+    connection = result.connection;
+    expect(result.transport).toBe('streamable-http');
+    expect(result.initializeResponse).toHaveProperty('result.protocolVersion', '2025-11-25');
+    expect(connection.sessionId).toBeDefined();
+  });
+
+  it('falls back to the legacy HTTP+SSE transport on 405', async () => {
+    const url = await startLegacyServer();
+    const result = await connectWithFallback({
+      url,
+      initialize: initializeRequest('2024-11-05'),
+    });
+    connection = result.connection;
+    expect(result.transport).toBe('legacy-sse');
+    expect(result.initializeResponse).toHaveProperty('result.protocolVersion', '2024-11-05');
+    await connection.notify(initialized);
+    const echoed = await connection.request({
+      ...request('tools/call'),
+      params: { name: 'echo', arguments: { text: 'old' } },
+    });
+    expect(textOf(echoed)).toBe('old');
+  });
+
+  it('does not fall back on other failures', async () => {
+    await expect(
+      connectWithFallback({ url: 'http://127.0.0.1:1/mcp', initialize: initializeRequest() }),
+    ).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
+  });
+});

@@ -1,0 +1,55 @@
+// Rough per-call cost: raw undici request() over h2c vs the connection. Not a test.
+import { spawn } from 'node:child_process';
+import { Pool } from 'undici';
+import { createHttp2Connection } from '../src/connection.ts';
+
+const child = spawn(process.execPath, [new URL('./perf-server.ts', import.meta.url).pathname], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const port = await new Promise<number>((resolve) => {
+  child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+});
+const origin = `http://127.0.0.1:${port}`;
+const N = Number(process.argv[2] ?? 5000);
+const C = Number(process.argv[3] ?? 1);
+
+const pool = new Pool(origin, { allowH2: true, useH2c: true } as Pool.Options);
+const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+async function raw(): Promise<void> {
+  const r = await pool.request({
+    path: '/mcp',
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
+  await r.body.json();
+}
+const conn = createHttp2Connection({ url: `${origin}/mcp`, h2c: true, serverStream: false });
+await conn.request({ jsonrpc: '2.0', id: 0, method: 'initialize', params: {} });
+let id = 1;
+async function ours(): Promise<void> {
+  await conn.request({ jsonrpc: '2.0', id: id++, method: 'ping' });
+}
+async function run(name: string, fn: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 500; i++) await fn();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const per = N / C;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      for (let i = 0; i < per; i++) await fn();
+    }),
+  );
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `${name}: ${((ms / N) * 1000).toFixed(1)} us/call wall, ${((cpu.user + cpu.system) / N).toFixed(1)} us/call cpu (client process)`,
+  );
+}
+await run('raw undici', raw);
+await run('connection', ours);
+await run('raw undici', raw);
+await run('connection', ours);
+await conn.close();
+await pool.destroy();
+child.kill();
