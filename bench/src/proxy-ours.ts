@@ -1,7 +1,8 @@
 /**
  * Child process: our proxy (apps/demo-proxy) in front of one upstream, started in-process with
  * its own config schema, logger and pool connector. Limits are raised so the bench measures
- * cost, not admission control: up to 1,000 requests in flight per session, 20,000 in total.
+ * cost, not admission control: up to 1,000 requests in flight per session, 20,000 in total,
+ * 300 sessions.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { parseProxyConfig } from 'demo-proxy/src/config.ts';
@@ -23,7 +24,8 @@ const config = parseProxyConfig({
   listen: { host: '127.0.0.1', port: 0 },
   upstreams: [{ name: UPSTREAM_NAME, url: upstreamUrl, h2c: args.h2c === 'true' }],
   limits: {
-    maxSessions: 1_000,
+    // Below the pool's session cap (connections x streams per connection).
+    maxSessions: 300,
     maxConcurrentRequests: 20_000,
     maxConcurrentRequestsPerSession: 1_000,
   },
