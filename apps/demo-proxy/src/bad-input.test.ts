@@ -160,3 +160,40 @@ describe('bad input gets a clear answer and nothing else is disturbed', () => {
     expect(metrics.text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
   });
 });
+
+describe('upstream stream capacity', () => {
+  it('answers 503 past the sessions an origin can hold (one server stream each), others unaffected', async () => {
+    const harness = await startHarness(
+      {},
+      { pool: { connectionsPerOrigin: 1, maxConcurrentStreams: 4 } },
+    );
+    try {
+      expect(harness.proxy.context.connector.maxSessionsPerOrigin).toBe(2);
+      const a = await rawSession(harness.endpoint);
+      await rawSession(harness.endpoint);
+      const over = await raw(harness.endpoint, {
+        headers: MCP_HEADERS,
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(over.status).toBe(503);
+      expect(over.headers['retry-after']).toBe('5');
+      const call = await raw(harness.endpoint, {
+        headers: { ...MCP_HEADERS, 'mcp-session-id': a },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 3,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { text: 'x' } },
+        }),
+      });
+      expect(call.status).toBe(200);
+      await raw(harness.endpoint, { method: 'DELETE', headers: { 'mcp-session-id': a } });
+      expect(
+        (await raw(harness.endpoint, { headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) }))
+          .status,
+      ).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+});

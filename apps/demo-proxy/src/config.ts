@@ -50,6 +50,12 @@ export const LimitsConfigSchema = z.strictObject({
 export const PoolConfigSchema = z.strictObject({
   /** TCP connections per upstream origin, at most. */
   connectionsPerOrigin: z.number().int().positive().default(4),
+  /**
+   * HTTP/2 streams per upstream TCP connection (lowered by the upstream's SETTINGS). Each
+   * session keeps one stream for its server messages, so an origin takes at most
+   * connectionsPerOrigin x maxConcurrentStreams / 2 sessions; past that, initialize gets 503.
+   */
+  maxConcurrentStreams: z.number().int().positive().default(100),
 });
 
 export const ListenConfigSchema = z.strictObject({

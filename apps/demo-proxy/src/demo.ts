@@ -4,13 +4,17 @@
  * /example/mcp.
  */
 import { parseArgs } from 'node:util';
+import { scriptArgs } from './cli-args.ts';
 import { overridePort, parseProxyConfig } from './config.ts';
 import { startExampleUpstream } from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { runProxy } from './main.ts';
 
 async function demo(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', short: 'p' } } });
+  const { values } = parseArgs({
+    args: scriptArgs(),
+    options: { port: { type: 'string', short: 'p' } },
+  });
   const upstream = await startExampleUpstream({ http2: true });
   const config = overridePort(
     parseProxyConfig({

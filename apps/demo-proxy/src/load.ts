@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { scriptArgs } from './cli-args.ts';
 
 export interface LoadOptions {
   url: string;
@@ -233,6 +234,7 @@ export function formatSummary(options: LoadOptions, r: LoadResult): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: scriptArgs(),
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:8080/example/mcp' },
       sessions: { type: 'string', default: '50' },

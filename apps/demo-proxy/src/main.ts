@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isMcpConnectionError } from '@mcp/connection-core';
+import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
@@ -47,6 +48,7 @@ export async function runProxy(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: scriptArgs(),
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },

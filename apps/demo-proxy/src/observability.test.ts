@@ -107,6 +107,14 @@ describe('observability and credentials', () => {
       });
       expect(authed.status).toBe(200);
       expect(harness.upstream.authorizations).toContain('Bearer downstream-token');
+      // A rotated token goes upstream with the session's next request.
+      const id = authed.headers['mcp-session-id'] as string;
+      const list = await raw(`${proxy.url}/authed/mcp`, {
+        headers: { ...MCP_HEADERS, authorization: 'Bearer rotated', 'mcp-session-id': id },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(list.status).toBe(200);
+      expect(harness.upstream.authorizations.at(-1)).toBe('Bearer rotated');
     } finally {
       await proxy.close();
     }

@@ -1,13 +1,12 @@
 import type { Connection } from '@mcp/connection-core';
-import { createHttp2Connection } from '@mcp/http2';
-import { OriginPool } from '@mcp/pool';
+import {
+  defaultMaxSessionsPerOrigin,
+  OriginPool,
+  type PooledHttp2ConnectionOptions,
+} from '@mcp/pool';
 import type { ProxyConfig, UpstreamConfig } from './config.ts';
 import type { OriginTransportStats } from './metrics.ts';
-import type { UpstreamConnector } from './upstream-connector.ts';
-
-interface SessionOptions {
-  headers: Record<string, string>;
-}
+import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts';
 
 /**
  * Upstream sessions from an OriginPool: one `@mcp/http2` Connection per downstream session
@@ -18,30 +17,29 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
   ];
-  const pool = new OriginPool<SessionOptions>({
-    maxConnectionsPerOrigin: config.pool.connectionsPerOrigin,
-    // The proxy bounds sessions itself; the pool must never evict one of them.
-    maxSessionsPerOrigin: config.limits.maxSessions + 1,
+  const { connectionsPerOrigin, maxConcurrentStreams } = config.pool;
+  const maxSessionsPerOrigin = defaultMaxSessionsPerOrigin(
+    connectionsPerOrigin,
+    maxConcurrentStreams,
+  );
+  const pool = new OriginPool<PooledHttp2ConnectionOptions>({
+    maxConnectionsPerOrigin: connectionsPerOrigin,
+    maxConcurrentStreams,
+    maxSessionsPerOrigin,
     h2c: h2cOrigins,
-    factory: (url, options) =>
-      createHttp2Connection({
-        url,
-        dispatcher: options.dispatcher,
-        headers: options.headers,
+  });
+
+  return {
+    maxSessionsPerOrigin,
+    connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders): Promise<Connection> {
+      return pool.connection(upstream.url, {
+        key,
+        headers,
         requestTimeoutMs: config.limits.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
         reinitialize: true,
-      }),
-  });
-
-  return {
-    connect(
-      upstream: UpstreamConfig,
-      key: string,
-      headers: Record<string, string>,
-    ): Promise<Connection> {
-      return pool.connection(upstream.url, { key, headers });
+      });
     },
     stats(): OriginTransportStats[] {
       return pool.stats().origins.map((o) => ({

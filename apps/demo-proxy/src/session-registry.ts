@@ -4,6 +4,7 @@ import { RelayAbort } from './abort-reasons.ts';
 import type { UpstreamConfig } from './config.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
+import type { SessionCredentials } from './handlers/common.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
@@ -16,12 +17,21 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
+  /** The client's latest Authorization (forwarded only where the upstream allows). */
+  readonly credentials: SessionCredentials;
   /** True once initialize has been answered successfully. */
   initialized = false;
   #closed = false;
 
-  constructor(id: string, upstream: UpstreamConfig, connection: Connection, bufferSize: number) {
+  constructor(
+    id: string,
+    upstream: UpstreamConfig,
+    connection: Connection,
+    bufferSize: number,
+    credentials: SessionCredentials,
+  ) {
     this.id = id;
+    this.credentials = credentials;
     this.upstream = upstream;
     this.connection = connection;
     this.events = new EventBuffer(bufferSize);
@@ -60,6 +70,8 @@ export class SessionRegistry {
   #sessions = new Map<string, { session: ProxySession; idle: NodeJS.Timeout }>();
   #options: SessionRegistryOptions;
   #pending = 0;
+  /** Sessions (open or being opened) per upstream origin. */
+  #perOrigin = new Map<string, number>();
 
   constructor(options: SessionRegistryOptions) {
     this.#options = options;
@@ -67,6 +79,11 @@ export class SessionRegistry {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Sessions open or being opened to `upstream`'s origin. */
+  countFor(upstream: UpstreamConfig): number {
+    return this.#perOrigin.get(originOf(upstream)) ?? 0;
   }
 
   get full(): boolean {
@@ -79,17 +96,29 @@ export class SessionRegistry {
    */
   async create(
     upstream: UpstreamConfig,
+    credentials: SessionCredentials,
     connect: (id: string) => Promise<Connection>,
   ): Promise<ProxySession> {
     const id = randomUUID();
+    const origin = originOf(upstream);
     this.#pending++;
+    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     let connection: Connection;
     try {
       connection = await connect(id);
+    } catch (err) {
+      this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      throw err;
     } finally {
       this.#pending--;
     }
-    const session = new ProxySession(id, upstream, connection, this.#options.bufferSize);
+    const session = new ProxySession(
+      id,
+      upstream,
+      connection,
+      this.#options.bufferSize,
+      credentials,
+    );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
     this.#sessions.set(id, { session, idle });
@@ -112,6 +141,8 @@ export class SessionRegistry {
     if (entry?.session === session) {
       clearTimeout(entry.idle);
       this.#sessions.delete(session.id);
+      const origin = originOf(session.upstream);
+      this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
       this.#options.onCountChange(session.upstream.name, -1);
     }
     await session.close();
@@ -139,4 +170,8 @@ export class SessionRegistry {
     }
     void this.remove(session).catch(() => {});
   }
+}
+
+function originOf(upstream: UpstreamConfig): string {
+  return new URL(upstream.url).origin;
 }

@@ -2,16 +2,17 @@ import type { Connection } from '@mcp/connection-core';
 import type { UpstreamConfig } from './config.ts';
 import type { OriginTransportStats } from './metrics.ts';
 
+/** Headers for upstream requests: fixed, or read at each request (a rotating credential). */
+export type UpstreamHeaders = Record<string, string> | (() => Record<string, string>);
+
 /**
  * Where sessions get their upstream Connection: one Connection per downstream session (keyed
  * by its id), all Connections to one origin sharing a few TCP connections.
  */
 export interface UpstreamConnector {
-  connect(
-    upstream: UpstreamConfig,
-    key: string,
-    headers: Record<string, string>,
-  ): Promise<Connection>;
+  /** Sessions one upstream origin can hold; the proxy stops opening more there (503). */
+  readonly maxSessionsPerOrigin: number;
+  connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders): Promise<Connection>;
   stats(): OriginTransportStats[];
   close(): Promise<void>;
 }

@@ -50,6 +50,8 @@ export class Http2Connection implements Connection {
   #inFlight = new Map<JsonRpcId, RequestExchange>();
   #serverStream: ServerStream | undefined;
   #reinitializing: Promise<void> | undefined;
+  /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
+  #replayExchange: RequestExchange | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -228,9 +230,11 @@ export class Http2Connection implements Connection {
     this.session.reset();
     try {
       const exchange = new RequestExchange(this, initialize, undefined);
-      this.#inFlight.set(exchange.id, exchange);
+      this.#replayExchange = exchange;
       exchange.startUnlimited();
-      const response = await exchange.promise;
+      const response = await exchange.promise.finally(() => {
+        this.#replayExchange = undefined;
+      });
       if (!('result' in response)) throw new SessionExpiredError(expired, { cause: response });
       const initialized = this.session.initializedNotification;
       if (initialized !== undefined) {
@@ -306,6 +310,7 @@ export class Http2Connection implements Connection {
   async #shutdown(): Promise<void> {
     const closedError = new ConnectionClosedError();
     for (const exchange of [...this.#inFlight.values()]) exchange.fail(closedError);
+    this.#replayExchange?.fail(closedError);
     const stream = this.#serverStream;
     this.#serverStream = undefined;
     stream?.stop();

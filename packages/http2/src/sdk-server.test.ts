@@ -175,6 +175,39 @@ describe('the GET stream (SDK server, SSE mode)', () => {
   });
 });
 
+describe.each(['2025-06-18', '2025-03-26'])('an older protocol revision (%s)', (version) => {
+  it('records the negotiated version and sends it on every request', async () => {
+    server = await startSdkServer('sse');
+    connection = createHttp2Connection({ url: server.url });
+    const init = await connection.request(initializeRequest(version));
+    expect(init).toHaveProperty('result.protocolVersion', version);
+    expect(connection.protocolVersion).toBe(version);
+    await connection.notify(initialized);
+    const response = await connection.request(call('echo', { text: version }));
+    expect(textOf(response)).toBe(version);
+    const posts = server.seen.filter((s) => s.method === 'POST').slice(1);
+    expect(posts.map((p) => p.protocolVersion)).toEqual([version, version]);
+  });
+});
+
+describe('reinitialize with the GET stream open (SDK server, SSE mode)', () => {
+  it('replays the session once and reopens the GET stream on the new session', async () => {
+    const conn = await connect('sse', { reinitialize: true });
+    await waitFor(() => server?.seen.some((s) => s.method === 'GET') === true);
+    const first = conn.sessionId;
+    server?.forgetSessions();
+    const response = await conn.request(call('echo', { text: 'back' }));
+    expect(textOf(response)).toBe('back');
+    const second = conn.sessionId;
+    expect(second).not.toBe(first);
+    await waitFor(
+      () => server?.seen.some((s) => s.method === 'GET' && s.sessionId === second) === true,
+    );
+    await conn.close();
+    expect(server?.deleted).toEqual([second]);
+  });
+});
+
 describe('resumption (SDK server with an event store)', () => {
   it('resumes a POST stream the server closed early, with GET + Last-Event-ID', async () => {
     const conn = await connect('events', { serverStream: false }, { retryInterval: 20 });

@@ -1,4 +1,8 @@
-import type { JsonRpcNotification, JsonRpcRequest } from '@mcp/connection-core';
+import {
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  TransportError,
+} from '@mcp/connection-core';
 import type { HeadersContext, HeadersProvider } from './options.ts';
 
 export type HeaderRecord = Record<string, string>;
@@ -94,7 +98,12 @@ export class SessionState {
 
   async #withProvided(base: HeaderRecord, context: HeadersContext): Promise<HeaderRecord> {
     const provider = this.#provider as HeadersProvider;
-    const extra = await provider(context);
+    let extra: HeaderRecord;
+    try {
+      extra = await provider(context);
+    } catch (cause) {
+      throw new TransportError('The headers function failed', { cause });
+    }
     // Protocol headers win over provided ones: they are what the server routes on.
     return { ...lowerCaseKeys(extra), ...base };
   }

@@ -14,13 +14,19 @@ const N = Number(process.argv[2] ?? 5000);
 const C = Number(process.argv[3] ?? 1);
 
 const pool = new Pool(origin, { allowH2: true, useH2c: true } as Pool.Options);
+const rawHeaders = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-session-id': 's1',
+  'mcp-protocol-version': '2025-11-25',
+};
 const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
 async function raw(): Promise<void> {
   const r = await pool.request({
     path: '/mcp',
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json' },
+    headers: rawHeaders,
   });
   await r.body.json();
 }
@@ -46,10 +52,11 @@ async function run(name: string, fn: () => Promise<void>): Promise<void> {
     `${name}: ${((ms / N) * 1000).toFixed(1)} us/call wall, ${((cpu.user + cpu.system) / N).toFixed(1)} us/call cpu (client process)`,
   );
 }
-await run('raw undici', raw);
-await run('connection', ours);
-await run('raw undici', raw);
-await run('connection', ours);
+const only = process.argv[4];
+for (let round = 0; round < 2; round++) {
+  if (only !== 'ours') await run('raw undici', raw);
+  if (only !== 'raw') await run('connection', ours);
+}
 await conn.close();
 await pool.destroy();
 child.kill();

@@ -1,6 +1,8 @@
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { describe, expect, it } from 'vitest';
-import { tinyFactory } from '../test/helpers.ts';
+import { initialize, tinyFactory } from '../test/helpers.ts';
+import { McpHttp2Server } from '../test/mcp-http2-server.ts';
+import { usesH2c } from './origin-dispatcher.ts';
 import { OriginPool } from './origin-pool.ts';
 
 function issuesOf(fn: () => unknown): string[] {
@@ -51,5 +53,30 @@ describe('OriginPool options', () => {
     await expect(pool.connection('http://127.0.0.1/mcp', { key: 3 as never })).rejects.toThrow(
       InvalidOptionsError,
     );
+  });
+});
+
+describe('usesH2c', () => {
+  it('select cleartext HTTP/2 by flag, list or predicate, never for https:', () => {
+    expect(usesH2c(true, 'http://a:1')).toBe(true);
+    expect(usesH2c(true, 'https://a:1')).toBe(false);
+    expect(usesH2c(false, 'http://a:1')).toBe(false);
+    expect(usesH2c(['http://a:1'], 'http://a:1')).toBe(true);
+    expect(usesH2c(['http://a:1'], 'http://a:2')).toBe(false);
+    expect(usesH2c((origin) => origin.endsWith(':2'), 'http://a:2')).toBe(true);
+  });
+
+  it('normalize listed origins, so one given with a path still matches', async () => {
+    const server = await new McpHttp2Server().listen();
+    try {
+      await using pool = new OriginPool({ h2c: [`http://127.0.0.1:${server.port}/any/path`] });
+      const connection = await pool.connection(server.url);
+      expect((await initialize(connection)).result).toMatchObject({
+        protocolVersion: '2025-11-25',
+      });
+      expect(server.h2Sessions).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });

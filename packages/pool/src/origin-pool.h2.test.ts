@@ -51,6 +51,8 @@ describe('OriginPool over HTTP/2', () => {
     );
     expect(server.tcpConnections).toBeLessThanOrEqual(2);
     expect(server.h2Sessions).toBeLessThanOrEqual(2);
+    // Per session: initialize, notifications/initialized, GET (405); then one per request.
+    expect(server.streams).toBe(100 * 3 + 10_000);
     const stats = pool.stats();
     expect(stats.total.sessions).toBe(100);
     expect(stats.total.metrics.requests.succeeded).toBe(10_100);
@@ -180,6 +182,18 @@ describe('OriginPool over HTTP/2', () => {
     );
     expect(server.tcpConnections).toBe(2);
     await server.waitForOpenSessions(1);
+  });
+
+  it('recover from a bare GOAWAY frame (the server keeps the socket open)', async () => {
+    await using pool = new OriginPool({ h2c: true });
+    const sessions = await openSessions(pool, server.url, 2);
+    for (let round = 1; round <= 3; round++) {
+      server.goAwayRaw();
+      const responses = await Promise.all(sessions.map((s) => echo(s, { round })));
+      expect(responses.map((r) => r.result)).toEqual(sessions.map(() => ({ echo: { round } })));
+    }
+    expect(server.tcpConnections).toBe(4);
+    expect(pool.stats().origins[0]?.connected).toBe(1);
   });
 
   it('recover from a destroyed socket: later requests succeed on a new connection', async () => {

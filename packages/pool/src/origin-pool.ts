@@ -23,7 +23,7 @@ import {
   originPoolOptionsSchema,
   type ParsedOriginPoolOptions,
 } from './options.ts';
-import { originOf } from './origin.ts';
+import { originOf, parseEndpoint } from './origin.ts';
 import { createOriginDispatcher, usesH2c } from './origin-dispatcher.ts';
 import { OriginSessions, type SessionEntry } from './origin-sessions.ts';
 import type { OriginPoolStats, OriginStats } from './stats.ts';
@@ -81,7 +81,8 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
 
   /**
    * The connection for `url` and `options.key`: the same object while it is open, a new one
-   * (made by the factory on the origin's dispatcher) once it has closed or its making failed.
+   * (made by the factory on the origin's dispatcher) once it has closed, its session expired or
+   * its making failed. The other options are used only when a connection is made.
    * Concurrent first calls share one making. Past `maxSessionsPerOrigin` the least recently
    * used idle session is closed; when all are busy this rejects with SessionLimitError.
    */
@@ -92,8 +93,7 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
         { path: 'key', message: 'expected a string' },
       ]);
     }
-    const origin = originOf(url);
-    const href = new URL(url).href;
+    const { origin, href } = parseEndpoint(url);
     const sessions = this.#originSessions(origin);
     const sessionKey = key === undefined ? href : `${href}\u0000${key}`;
 

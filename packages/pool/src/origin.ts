@@ -5,6 +5,11 @@ import { InvalidOptionsError } from '@mcp/connection-core';
  * shared dispatcher. Only http: and https: URLs are accepted.
  */
 export function originOf(url: string): string {
+  return parseEndpoint(url).origin;
+}
+
+/** An MCP endpoint URL, normalized (`href`), and its origin. Throws InvalidOptionsError. */
+export function parseEndpoint(url: string): { origin: string; href: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -16,5 +21,5 @@ export function originOf(url: string): string {
       { path: 'url', message: `unsupported scheme ${parsed.protocol}; expected http: or https:` },
     ]);
   }
-  return parsed.origin;
+  return { origin: parsed.origin, href: parsed.href };
 }

@@ -100,6 +100,11 @@ export class McpHttp2Server extends EventEmitter {
     for (const session of this.#open) session.close();
   }
 
+  /** A bare GOAWAY frame on every open session, without closing it (as some servers do). */
+  goAwayRaw(): void {
+    for (const session of this.#open) session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
   /** Destroys every open TCP connection under the client's feet. */
   destroySockets(): void {
     for (const session of this.#open) session.socket.destroy();

@@ -99,25 +99,12 @@ export async function* parseSseStream(
   });
   const decoder = new TextDecoder('utf-8');
   const source = openSource(body);
-  let aborted: Promise<never> | undefined;
-  let removeAbort = (): void => {};
-  if (signal) {
-    aborted = new Promise<never>((_, reject) => {
-      const onAbort = (): void => reject(new AbortedError({ cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      removeAbort = () => signal.removeEventListener('abort', onAbort);
-    });
-    aborted.catch(() => {});
-  }
-
   let finished = false;
   try {
     for (;;) {
       let step: IteratorResult<Uint8Array | string>;
       try {
-        const next = source.next();
-        if (aborted) next.catch(() => {}); // settles after the race when aborted
-        step = await (aborted ? Promise.race([next, aborted]) : next);
+        step = await (signal ? nextOrAbort(source, signal) : source.next());
       } catch (cause) {
         if (isMcpConnectionError(cause)) throw cause;
         // The stream broke: hand over a retry the server already sent before reporting it.
@@ -140,10 +127,37 @@ export async function* parseSseStream(
     while (ready.length > 0) yield ready.shift() as SseEvent;
     if (pendingRetry !== undefined) yield take({ data: '' });
   } finally {
-    removeAbort();
     // Stopped early (break, abort, error): cancel the body so the connection is released.
     if (!finished) await source.cancel();
   }
+}
+
+/**
+ * The next chunk, or AbortedError as soon as `signal` aborts. One listener per read, removed
+ * when the read settles (racing one long-lived promise would pile up reactions on it).
+ */
+function nextOrAbort(
+  source: ByteSource,
+  signal: AbortSignal,
+): Promise<IteratorResult<Uint8Array | string>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError({ cause: signal.reason }));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    source.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 interface ByteSource {

@@ -206,6 +206,21 @@ describe('createSseConnection against the SDK legacy server', () => {
     expect(connection.metrics.snapshot().notifications.received).toBe(1);
   });
 
+  it('answers a server-to-client request with respond()', async () => {
+    const server = await sdkServer();
+    const connection = await connect(server.url);
+    await initialize(connection);
+    const mcp = server.servers[0] as McpServer;
+    const ping = mcp.server.ping();
+    for await (const message of connection) {
+      expect(message).toMatchObject({ method: 'ping' });
+      const { id } = message as { id: string | number };
+      await connection.respond({ jsonrpc: '2.0', id, result: {} });
+      break;
+    }
+    await expect(ping).resolves.toEqual({});
+  });
+
   it('routes progress notifications of a request to its onMessage', async () => {
     const server = await sdkServer();
     const connection = await connect(server.url);

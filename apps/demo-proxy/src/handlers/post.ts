@@ -6,6 +6,7 @@ import {
   type JsonRpcMessage,
   parseMessage,
   SessionExpiredError,
+  SessionLimitError,
 } from '@mcp/connection-core';
 import { RelayAbort } from '../abort-reasons.ts';
 import { BodyTooLargeError, readBody } from '../body.ts';
@@ -17,7 +18,12 @@ import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
 import { acceptedFormats, checkAccept, checkContentType } from '../validate.ts';
-import { SESSION_HEADER, upstreamHeaders } from './common.ts';
+import {
+  SESSION_HEADER,
+  type SessionCredentials,
+  updateCredentials,
+  upstreamHeaders,
+} from './common.ts';
 
 /** POST /<upstream>/mcp: one JSON-RPC message from the client. */
 export async function handlePost(
@@ -81,7 +87,10 @@ export async function handlePost(
         requestId,
       );
     }
-    if (ctx.sessions.full) {
+    if (
+      ctx.sessions.full ||
+      ctx.sessions.countFor(upstream) >= ctx.connector.maxSessionsPerOrigin
+    ) {
       return sendRejection(
         res,
         {
@@ -92,12 +101,25 @@ export async function handlePost(
         requestId,
       );
     }
-    const headers = upstreamHeaders(upstream, req);
+    const credentials: SessionCredentials = { authorization: undefined };
+    updateCredentials(credentials, req);
+    const headers = upstreamHeaders(upstream, credentials);
     try {
-      session = await ctx.sessions.create(upstream, (id) =>
+      session = await ctx.sessions.create(upstream, credentials, (id) =>
         ctx.connector.connect(upstream, id, headers),
       );
     } catch (err) {
+      if (err instanceof SessionLimitError) {
+        return sendRejection(
+          res,
+          {
+            status: 503,
+            message: 'Service Unavailable: upstream session limit',
+            headers: { 'retry-after': '5' },
+          },
+          requestId,
+        );
+      }
       log.warn({ err, upstream: upstream.name }, 'could not open an upstream session');
       return sendRejection(
         res,
@@ -113,6 +135,7 @@ export async function handlePost(
     session = ctx.sessions.get(sessionId, upstream.name);
     if (!session)
       return sendRejection(res, { status: 404, message: 'Session not found' }, requestId);
+    updateCredentials(session.credentials, req);
     if (isInitialize) {
       return sendRejection(
         res,
