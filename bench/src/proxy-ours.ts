@@ -2,7 +2,7 @@
  * Child process: our proxy (apps/demo-proxy) in front of one upstream, started in-process with
  * its own config schema, logger and pool connector. Limits are raised so the bench measures
  * cost, not admission control: up to 1,000 requests in flight per session, 20,000 in total,
- * 300 sessions.
+ * 1,000 streams per upstream TCP connection.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { parseProxyConfig } from 'demo-proxy/src/config.ts';
@@ -24,11 +24,13 @@ const config = parseProxyConfig({
   listen: { host: '127.0.0.1', port: 0 },
   upstreams: [{ name: UPSTREAM_NAME, url: upstreamUrl, h2c: args.h2c === 'true' }],
   limits: {
-    // Below the pool's session cap (connections x streams per connection).
-    maxSessions: 300,
+    maxSessions: 1_000,
     maxConcurrentRequests: 20_000,
     maxConcurrentRequestsPerSession: 1_000,
   },
+  // 4 TCP connections per upstream origin (the default), 1,000 streams each (default 100):
+  // with 100, at most ~400 upstream requests are in flight at once, whatever the load.
+  pool: { connectionsPerOrigin: 4, maxConcurrentStreams: 1_000 },
   logLevel: 'silent',
 });
 const proxy = await startProxy({
