@@ -10,8 +10,10 @@ export type Role = 'client' | 'proxy' | 'upstream';
 
 export interface ProcessFigures {
   role: Role;
-  /** CPU µs per completed call in the measured window. */
+  /** CPU µs per completed call in the measured window (median over rounds). */
   cpuUsPerCall: number;
+  /** The same, per round. */
+  cpuUsPerCallRounds?: number[];
   rssMb: number;
   peakRssMb: number;
 }
@@ -34,7 +36,9 @@ export interface CellResult {
   upstreamConnections: number;
   /** TCP connections the proxy accepted during the cell, when there is a proxy. */
   proxyConnections?: number | undefined;
-  /** Set when the cell could not run: why. */
+  /** Windows measured; the figures are medians over them. */
+  rounds?: number;
+  /** Set when the cell could not run (or a window failed): why. */
   missing?: string | undefined;
 }
 
@@ -52,10 +56,9 @@ export interface CellSpec {
   concurrency: number;
   upstream: BenchChild;
   proxy?: BenchChild | undefined;
-  timing: Timing;
-  profileDir?: string | undefined;
-  spawnLoad: (args: Record<string, string | number>, label: string) => BenchChild;
 }
+
+export type SpawnLoad = (args: Record<string, string | number>, label: string) => BenchChild;
 
 const MB = 1024 * 1024;
 
@@ -74,7 +77,7 @@ export function figures(
 }
 
 export function missingCell(
-  spec: Omit<CellSpec, 'upstream' | 'spawnLoad' | 'timing' | 'url' | 'client'>,
+  spec: Pick<CellSpec, 'scenario' | 'subject' | 'upstreamName' | 'concurrency'>,
   why: string,
 ): CellResult {
   return {
@@ -94,31 +97,94 @@ export function missingCell(
   };
 }
 
-export async function runCell(spec: CellSpec): Promise<CellResult> {
-  const servers: Array<[Role, BenchChild]> = [['upstream', spec.upstream]];
-  if (spec.proxy) servers.push(['proxy', spec.proxy]);
-  const initial = await Promise.all(servers.map(([, child]) => child.stats()));
-  const label =
-    `${spec.scenario}-${spec.subject}-${spec.upstreamName}-${spec.concurrency}`.replaceAll(
-      /[^a-z0-9-]+/gi,
-      '_',
+interface WindowFigures {
+  calls: number;
+  callsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  firstError: string | undefined;
+  durationMs: number;
+  processes: ProcessFigures[];
+}
+
+/** One load generator process with its session open, measured in several windows. */
+class Load {
+  readonly spec: CellSpec;
+  readonly child: BenchChild;
+  readonly servers: Array<[Role, BenchChild]>;
+  readonly windows: WindowFigures[] = [];
+  /** TCP connections each server accepted while this load was the one running. */
+  readonly accepted: number[];
+  missing: string | undefined;
+
+  constructor(spec: CellSpec, spawnLoad: SpawnLoad, timing: Timing) {
+    this.spec = spec;
+    this.servers = [['upstream', spec.upstream]];
+    if (spec.proxy) this.servers.push(['proxy', spec.proxy]);
+    this.accepted = this.servers.map(() => 0);
+    const label =
+      `${spec.scenario}-${spec.subject}-${spec.upstreamName}-${spec.concurrency}`.replaceAll(
+        /[^a-z0-9-]+/gi,
+        '_',
+      );
+    this.child = spawnLoad(
+      {
+        client: spec.client,
+        url: spec.url,
+        concurrency: spec.concurrency,
+        warmupMs: timing.warmupMs,
+        durationMs: timing.durationMs,
+      },
+      label,
     );
-  const load = spec.spawnLoad(
-    {
-      client: spec.client,
-      url: spec.url,
-      concurrency: spec.concurrency,
-      warmupMs: spec.timing.warmupMs,
-      durationMs: spec.timing.durationMs,
-    },
-    label,
-  );
-  try {
-    await load.next('warm', spec.timing.warmupMs * 4 + 60_000);
-    const before = await Promise.all(servers.map(([, child]) => child.stats('start')));
-    load.go();
-    const result = await load.result(spec.timing.durationMs * 3 + 60_000);
-    const after = await Promise.all(servers.map(([, child]) => child.stats('end')));
+  }
+
+  async #stats(mark?: 'start' | 'end'): Promise<ProcessStats[]> {
+    return Promise.all(this.servers.map(([, child]) => child.stats(mark)));
+  }
+
+  /** Runs `body` and counts the connections the servers accepted meanwhile. */
+  async #counting(body: () => Promise<void>): Promise<void> {
+    const before = await this.#stats();
+    try {
+      await body();
+    } finally {
+      const after = await this.#stats();
+      after.forEach((a, i) => {
+        this.accepted[i] = (this.accepted[i] ?? 0) + a.accepted - (before[i]?.accepted ?? 0);
+      });
+    }
+  }
+
+  /** Waits for the session to be open (only this load runs meanwhile). */
+  async open(): Promise<void> {
+    try {
+      await this.#counting(() => this.child.next('ready', 120_000).then(() => {}));
+    } catch (error) {
+      this.missing = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async measure(timing: Timing): Promise<void> {
+    if (this.missing !== undefined) return;
+    try {
+      await this.#counting(() => this.#window(timing));
+    } catch (error) {
+      this.missing = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async #window(timing: Timing): Promise<void> {
+    this.child.run();
+    // Registered now: `paused` can arrive while the stats below are being collected.
+    const paused = this.child.next('paused', timing.durationMs * 3 + 120_000);
+    paused.catch(() => {});
+    await this.child.next('warm', timing.warmupMs * 4 + 60_000);
+    const before = await this.#stats('start');
+    this.child.go();
+    const result = await this.child.result(timing.durationMs * 3 + 60_000);
+    const after = await this.#stats('end');
     const processes: ProcessFigures[] = [
       {
         role: 'client',
@@ -127,17 +193,12 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
         peakRssMb: result.maxRss / MB,
       },
     ];
-    servers.forEach(([role], i) => {
+    this.servers.forEach(([role], i) => {
       const b = before[i];
       const a = after[i];
       if (b && a) processes.push(figures(role, b, a, result.calls));
     });
-    const accepted = (i: number): number => (after[i]?.accepted ?? 0) - (initial[i]?.accepted ?? 0);
-    return {
-      scenario: spec.scenario,
-      subject: spec.subject,
-      upstream: spec.upstreamName,
-      concurrency: spec.concurrency,
+    this.windows.push({
       calls: result.calls,
       callsPerSec: (result.calls / result.durationMs) * 1000,
       p50Ms: result.p50Ms,
@@ -146,12 +207,79 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
       firstError: result.firstError,
       durationMs: result.durationMs,
       processes,
-      upstreamConnections: accepted(0),
-      proxyConnections: spec.proxy ? accepted(1) : undefined,
-    };
-  } catch (error) {
-    return missingCell(spec, error instanceof Error ? error.message : String(error));
-  } finally {
-    await load.stop();
+    });
+    await paused;
   }
+
+  async close(): Promise<void> {
+    await this.child.stop();
+  }
+
+  result(): CellResult {
+    if (this.windows.length === 0)
+      return missingCell(this.spec, this.missing ?? 'no window measured');
+    const first = this.windows[0] as WindowFigures;
+    return {
+      scenario: this.spec.scenario,
+      subject: this.spec.subject,
+      upstream: this.spec.upstreamName,
+      concurrency: this.spec.concurrency,
+      rounds: this.windows.length,
+      calls: this.windows.reduce((sum, w) => sum + w.calls, 0),
+      callsPerSec: median(this.windows.map((w) => w.callsPerSec)),
+      p50Ms: median(this.windows.map((w) => w.p50Ms)),
+      p99Ms: median(this.windows.map((w) => w.p99Ms)),
+      errors: this.windows.reduce((sum, w) => sum + w.errors, 0),
+      firstError: this.windows.find((w) => w.firstError !== undefined)?.firstError,
+      durationMs: this.windows.reduce((sum, w) => sum + w.durationMs, 0),
+      processes: first.processes.map((p, i) => {
+        const perRound = this.windows.map((w) => w.processes[i]?.cpuUsPerCall ?? 0);
+        return {
+          role: p.role,
+          cpuUsPerCall: median(perRound),
+          cpuUsPerCallRounds: perRound.map((v) => Math.round(v)),
+          rssMb: Math.max(...this.windows.map((w) => w.processes[i]?.rssMb ?? 0)),
+          peakRssMb: Math.max(...this.windows.map((w) => w.processes[i]?.peakRssMb ?? 0)),
+        };
+      }),
+      upstreamConnections: this.accepted[0] ?? 0,
+      proxyConnections: this.spec.proxy ? (this.accepted[1] ?? 0) : undefined,
+      missing: this.missing,
+    };
+  }
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? 0)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/**
+ * Measures a group of cells that are compared with each other: one load generator per cell,
+ * all sessions open, then `rounds` rounds in which each takes its turn for one window. Figures
+ * are medians over the rounds, so a burst of background load on the box moves one window, not
+ * a ratio.
+ */
+export async function runGroup(
+  specs: CellSpec[],
+  options: { timing: Timing; rounds: number; spawnLoad: SpawnLoad },
+): Promise<CellResult[]> {
+  const loads: Load[] = [];
+  try {
+    for (const spec of specs) {
+      const load = new Load(spec, options.spawnLoad, options.timing);
+      loads.push(load);
+      await load.open();
+    }
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const load of loads) await load.measure(options.timing);
+    }
+  } finally {
+    await Promise.all(loads.map((load) => load.close()));
+  }
+  return loads.map((load) => load.result());
 }

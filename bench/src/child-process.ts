@@ -104,6 +104,10 @@ export class BenchChild {
     this.#send({ type: 'go' });
   }
 
+  run(): void {
+    this.#send({ type: 'run' });
+  }
+
   async result(timeoutMs: number): Promise<LoadResult> {
     return (await this.next('result', timeoutMs)).result;
   }

@@ -20,6 +20,7 @@ export interface ProcessStats {
 
 export type ParentMessage =
   | { type: 'stats'; seq: number; mark?: 'start' | 'end' }
+  | { type: 'run' }
   | { type: 'go' }
   | { type: 'stop' };
 
@@ -28,6 +29,7 @@ export type ChildMessage =
   | ({ type: 'stats'; seq: number } & ProcessStats)
   | { type: 'warm' }
   | { type: 'result'; result: LoadResult }
+  | { type: 'paused' }
   | { type: 'failed'; error: string };
 
 export interface LoadResult {

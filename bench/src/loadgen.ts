@@ -1,13 +1,16 @@
 /**
- * Child process: a closed-loop load generator. Opens one session with the chosen client, keeps
- * `concurrency` calls in flight through a warm-up, reports `warm`, and on `go` measures for
- * `durationMs`: calls completed in the window, their p50/p99 latency, and its own CPU.
+ * Child process: a closed-loop load generator. Opens one session with the chosen client and
+ * reports `ready`; then, each time the parent asks (`run`), keeps `concurrency` calls in flight
+ * until the load is steady, reports `warm`, and on `go` measures one window (calls completed in
+ * it, their p50/p99 latency, its own CPU), reports `result`, lets the calls in flight finish and
+ * reports `paused`. It exits on `stop` or when the parent goes away.
  *
- * `--mode=scale` instead opens `sessions` sessions and fires `concurrency` calls on each at once,
- * reporting the time until all of them have settled.
+ * `--mode=scale` instead opens `sessions` sessions and, on `go`, fires `concurrency` calls on
+ * each at once, reporting the time until all of them have settled.
  */
 import { performance } from 'node:perf_hooks';
 import { type BenchClient, type ClientKind, clientFactory } from './clients.ts';
+import { ClosedLoop, describeError } from './closed-loop.ts';
 import {
   childArgs,
   type LoadResult,
@@ -24,30 +27,38 @@ const url = args.url ?? '';
 const tool = args.tool ?? 'echo';
 const concurrency = Number(args.concurrency ?? 1);
 const warmupMs = Number(args.warmupMs ?? 1000);
-const durationMs = Number(args.durationMs ?? 3000);
+const durationMs = Number(args.durationMs ?? 1000);
 const sessions = Number(args.sessions ?? 1);
 
 const windows = new ProfileWindows();
 process.on('disconnect', () => process.exit(0));
 
-function waitForGo(): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (raw: unknown): void => {
-      if ((raw as ParentMessage).type === 'go') {
-        process.off('message', onMessage);
-        resolve();
-      }
-    };
-    process.on('message', onMessage);
-  });
+/** Every message from the parent, in order, so none is lost between two waits. */
+const inbox: ParentMessage[] = [];
+let waiter: (() => void) | undefined;
+process.on('message', (raw) => {
+  inbox.push(raw as ParentMessage);
+  const wake = waiter;
+  waiter = undefined;
+  wake?.();
+});
+
+async function nextMessage(): Promise<ParentMessage> {
+  for (;;) {
+    const message = inbox.shift();
+    if (message !== undefined) return message;
+    await new Promise<void>((resolve) => {
+      waiter = resolve;
+    });
+  }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
-    return `${error.name}: ${error.message}${cause}`;
+async function waitForGo(): Promise<void> {
+  for (;;) {
+    const message = await nextMessage();
+    if (message.type === 'go') return;
+    if (message.type === 'stop') process.exit(0);
   }
-  return String(error);
 }
 
 async function closeAll(clients: BenchClient[]): Promise<void> {
@@ -57,102 +68,30 @@ async function closeAll(clients: BenchClient[]): Promise<void> {
   ]);
 }
 
-/**
- * Resolves once `minMs` have passed and `enough()` holds, checked on every completed call, or
- * after `maxMs` whatever happens: windows stay bounded, yet long enough at high latency for every
- * call slot to have cycled.
- */
-function phase(
-  minMs: number,
-  maxMs: number,
-  enough: () => boolean,
-  onCompletion: (check: (() => void) | undefined) => void,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let minPassed = false;
-    const finish = (): void => {
-      clearTimeout(minTimer);
-      clearTimeout(maxTimer);
-      onCompletion(undefined);
-      resolve();
-    };
-    const check = (): void => {
-      if (minPassed && enough()) finish();
-    };
-    const minTimer = setTimeout(() => {
-      minPassed = true;
-      check();
-    }, minMs);
-    const maxTimer = setTimeout(finish, maxMs);
-    onCompletion(check);
-  });
-}
-
-async function runClosedLoop(client: BenchClient): Promise<LoadResult> {
-  const latencies = new LatencyRecorder();
-  let measuring = false;
-  let stopped = false;
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  let onCompletion: (() => void) | undefined;
-  const setOnCompletion = (check: (() => void) | undefined): void => {
-    onCompletion = check;
-  };
-  const worker = async (): Promise<void> => {
-    while (!stopped) {
-      const started = performance.now();
-      try {
-        await client.call();
-        if (measuring) latencies.record(performance.now() - started);
-      } catch (error) {
-        if (measuring) errors += 1;
-        firstError ??= describe(error);
-      }
-      completed += 1;
-      onCompletion?.();
-    }
-  };
-  for (let i = 0; i < concurrency; i += 1) void worker();
-  // Warm-up: at least warmupMs, and until every slot has completed two calls (max 4x).
-  await phase(warmupMs, warmupMs * 4, () => completed >= 2 * concurrency, setOnCompletion);
-  const go = waitForGo();
-  await send({ type: 'warm' });
-  await go;
-  const cpuStart = process.cpuUsage();
-  const startedAt = performance.now();
-  windows.start();
-  measuring = true;
-  // Measurement: at least durationMs, and until `concurrency` calls completed in it (max 3x).
-  await phase(
-    durationMs,
-    durationMs * 3,
-    () => latencies.count + errors >= concurrency,
-    setOnCompletion,
-  );
-  measuring = false;
-  stopped = true;
-  windows.end();
-  const cpu = process.cpuUsage(cpuStart);
-  const elapsed = performance.now() - startedAt;
-  const stats = snapshot(0);
-  return {
-    calls: latencies.count,
-    errors,
-    firstError,
-    durationMs: elapsed,
-    p50Ms: latencies.quantile(0.5),
-    p99Ms: latencies.quantile(0.99),
-    cpuUs: cpu.user + cpu.system,
-    rss: stats.rss,
-    maxRss: stats.maxRss,
-  };
+async function serveWindows(client: BenchClient): Promise<void> {
+  const loop = new ClosedLoop(client, concurrency);
+  let first = true;
+  await send({ type: 'ready', ports: {} });
+  for (;;) {
+    const message = await nextMessage();
+    if (message.type === 'stop') break;
+    if (message.type !== 'run') continue;
+    // The first time a full warm-up (JIT, connections); later a short ramp back to steady load.
+    await loop.ramp(first ? warmupMs : Math.min(warmupMs, 300), first ? 2 : 1);
+    first = false;
+    await send({ type: 'warm' });
+    await waitForGo();
+    const result = await loop.measure(durationMs);
+    await send({ type: 'result', result });
+    await loop.idle();
+    await send({ type: 'paused' });
+  }
+  loop.windows.write();
 }
 
 async function runScale(clients: BenchClient[]): Promise<LoadResult> {
-  const go = waitForGo();
   await send({ type: 'warm' });
-  await go;
+  await waitForGo();
   const cpuStart = process.cpuUsage();
   const startedAt = performance.now();
   windows.start();
@@ -167,7 +106,7 @@ async function runScale(clients: BenchClient[]): Promise<LoadResult> {
           () => latencies.record(performance.now() - startedAt),
           (error: unknown) => {
             errors += 1;
-            firstError ??= describe(error);
+            firstError ??= describeError(error);
           },
         ),
       );
@@ -198,11 +137,14 @@ try {
   if (first === undefined) throw new Error('no session');
   // A first call outside any measurement: it fails fast when the client cannot work at all.
   await first.call();
-  const result = args.mode === 'scale' ? await runScale(clients) : await runClosedLoop(first);
-  await send({ type: 'result', result });
-  windows.write();
+  if (args.mode === 'scale') {
+    await send({ type: 'result', result: await runScale(clients) });
+    windows.write();
+  } else {
+    await serveWindows(first);
+  }
   await closeAll(clients);
 } catch (error) {
-  await send({ type: 'failed', error: describe(error) });
+  await send({ type: 'failed', error: describeError(error) });
 }
 process.exit(0);

@@ -5,13 +5,13 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,proxy,scale, --in-flight=1,16,256.
+ * summarise them), --only=client,floor,proxy,scale, --in-flight=1,16,256, --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CellResult, type CellSpec, missingCell, runCell, type Timing } from './cell.ts';
+import { type CellResult, type CellSpec, missingCell, runGroup, type Timing } from './cell.ts';
 import { BenchChild } from './child-process.ts';
 import type { ClientKind } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
@@ -34,8 +34,10 @@ const LEVELS: readonly number[] = inFlightArg
   : CONCURRENCY;
 
 const timing: Timing = quick
-  ? { warmupMs: 500, durationMs: 1_000 }
-  : { warmupMs: 1_000, durationMs: 2_000 };
+  ? { warmupMs: 500, durationMs: 500 }
+  : { warmupMs: 1_000, durationMs: 1_000 };
+const roundsArg = argv.find((arg) => arg.startsWith('--rounds='));
+const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : quick ? 1 : 3;
 const H2LOAD_REQUESTS: Record<number, number> = { 1: 8_000, 16: 40_000, 256: 40_000 };
 
 const resultsDir = path.join(import.meta.dirname, '..', 'results');
@@ -63,16 +65,14 @@ function describeCell(cell: CellResult): string {
   return `${head} ${cell.callsPerSec.toFixed(0).padStart(6)} calls/s p50 ${cell.p50Ms.toFixed(2)} p99 ${cell.p99Ms.toFixed(2)} ms | ${cpus} | upstream conns ${cell.upstreamConnections} | errors ${cell.errors}`;
 }
 
-async function cell(
-  spec: Omit<CellSpec, 'timing' | 'spawnLoad' | 'profileDir'>,
-): Promise<CellResult> {
-  const result = await runCell({
-    ...spec,
+async function group(specs: CellSpec[]): Promise<CellResult[]> {
+  const results = await runGroup(specs, {
     timing,
+    rounds,
     spawnLoad: (args, label) => spawn('loadgen.ts', args, label),
   });
-  log(describeCell(result));
-  return result;
+  for (const result of results) log(describeCell(result));
+  return results;
 }
 
 async function startProxy(
@@ -121,20 +121,19 @@ async function main(): Promise<RunReport> {
     log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
   }
   for (const concurrency of clientKinds.length > 0 ? LEVELS : []) {
-    for (const [scenario, client] of clientKinds) {
-      const url = client === 'sdk-v1' || client === 'sdk-v2' ? fastH1 : fastH2;
-      cells.push(
-        await cell({
+    cells.push(
+      ...(await group(
+        clientKinds.map(([scenario, client]) => ({
           scenario,
           subject: client,
           upstreamName: 'fast',
           client,
-          url,
+          url: client === 'sdk-v1' || client === 'sdk-v2' ? fastH1 : fastH2,
           concurrency,
           upstream: fast,
-        }),
-      );
-    }
+        })),
+      )),
+    );
     if (h2load) {
       const result = await runH2load({
         url: fastH2,
@@ -188,6 +187,7 @@ async function main(): Promise<RunReport> {
         }
       }
       for (const concurrency of LEVELS) {
+        const specs: CellSpec[] = [];
         for (const path of paths) {
           if (path.missing !== undefined) {
             const missing = missingCell(
@@ -196,18 +196,17 @@ async function main(): Promise<RunReport> {
             );
             log(describeCell(missing));
             cells.push(missing);
-            continue;
-          }
-          cells.push(
-            await cell({
+          } else {
+            specs.push({
               ...base,
               subject: path.subject,
               url: path.url,
               concurrency,
               proxy: path.proxy,
-            }),
-          );
+            });
+          }
         }
+        cells.push(...(await group(specs)));
       }
       await Promise.all(paths.map((path) => path.proxy?.stop()));
     }
@@ -236,7 +235,7 @@ async function main(): Promise<RunReport> {
     startedAt,
     seconds: (performance.now() - started) / 1000,
     machine: `${os.availableParallelism()} cores (${cpuModel}), Node ${process.version}, 1-min load average ${loadAtStart} at start, ${os.loadavg()[0]?.toFixed(2)} at end (the box is shared: other work inflates CPU per call)`,
-    timing: `Each cell: ${timing.warmupMs} ms warm-up, ${timing.durationMs} ms measured, a fresh load-generator process.`,
+    timing: `Each cell: its own load-generator process and session; ${rounds} measured windows of at least ${timing.durationMs} ms (after a warm-up of at least ${timing.warmupMs} ms), taken in turns with the cells it is compared with; figures are medians over the windows.`,
     cells,
     scale,
     targets: checkTargets(cells, scale),
