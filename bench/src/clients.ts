@@ -1,14 +1,9 @@
 /**
  * The clients a load generator can drive, each reduced to one session that can `call()` a tool.
  * SDK clients are used the way their docs show; the raw floors send fixed bytes with no MCP logic.
+ * Each kind is imported only by the load generators that drive it.
  */
 import http2 from 'node:http2';
-import {
-  Client as ClientV2,
-  StreamableHTTPClientTransport as TransportV2,
-} from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { H2CClient } from 'undici';
 
 export interface BenchClient {
@@ -63,30 +58,6 @@ export function toolCall(
     params: { name: tool, arguments: ECHO_ARGUMENTS },
   };
 }
-
-const CLIENT_INFO = { name: 'bench', version: '1.0.0' };
-
-const sdkV1: ClientFactory = async (url, tool) => {
-  const client = new ClientV1(CLIENT_INFO);
-  await client.connect(new TransportV1(new URL(url)));
-  return {
-    call: async () => {
-      await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS });
-    },
-    close: () => client.close(),
-  };
-};
-
-const sdkV2: ClientFactory = async (url, tool) => {
-  const client = new ClientV2(CLIENT_INFO);
-  await client.connect(new TransportV2(new URL(url)));
-  return {
-    call: async () => {
-      await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS });
-    },
-    close: () => client.close(),
-  };
-};
 
 const BASE_HEADERS = {
   'content-type': 'application/json',
@@ -186,9 +157,9 @@ const nodeHttp2Raw: ClientFactory = async (url, tool) => {
 export async function clientFactory(kind: ClientKind): Promise<ClientFactory> {
   switch (kind) {
     case 'sdk-v1':
-      return sdkV1;
+      return (await import('./clients-sdk.ts')).sdkV1;
     case 'sdk-v2':
-      return sdkV2;
+      return (await import('./clients-sdk.ts')).sdkV2;
     case 'undici':
       return undiciRaw;
     case 'node-http2':

@@ -77,7 +77,7 @@ async function serveWindows(client: BenchClient): Promise<void> {
     if (message.type === 'stop') break;
     if (message.type !== 'run') continue;
     // The first time a full warm-up (JIT, connections); later a short ramp back to steady load.
-    await loop.ramp(first ? warmupMs : Math.min(warmupMs, 300), first ? 2 : 1);
+    await loop.ramp(first ? warmupMs : Math.min(warmupMs, 200), first ? 2 : 1);
     first = false;
     await send({ type: 'warm' });
     await waitForGo();

@@ -35,10 +35,10 @@ const LEVELS: readonly number[] = inFlightArg
 
 const timing: Timing = quick
   ? { warmupMs: 500, durationMs: 500 }
-  : { warmupMs: 1_000, durationMs: 1_000 };
+  : { warmupMs: 1_000, durationMs: 700 };
 const roundsArg = argv.find((arg) => arg.startsWith('--rounds='));
 const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : quick ? 1 : 3;
-const H2LOAD_REQUESTS: Record<number, number> = { 1: 8_000, 16: 40_000, 256: 40_000 };
+const H2LOAD_REQUESTS: Record<number, number> = { 1: 4_000, 16: 20_000, 256: 20_000 };
 
 const resultsDir = path.join(import.meta.dirname, '..', 'results');
 const profileDir = profile ? path.join(resultsDir, 'profiles') : undefined;
@@ -223,7 +223,7 @@ async function main(): Promise<RunReport> {
   if (profileDir) {
     await Promise.all([...children].map((child) => child.stop()));
     const interesting =
-      /^(client-(ours|sdk-v1)-fast-256|floor-undici-fast-256|proxy-.*|upstream-.*|scale-.*)\.cpuprofile$/;
+      /^(client-(ours|sdk-v1)-fast-\d+|floor-undici-fast-\d+|proxy-.*|upstream-.*|scale-.*)\.cpuprofile$/;
     for (const file of (await readdir(profileDir)).sort()) {
       if (interesting.test(file))
         profiles.push(await summariseProfile(path.join(profileDir, file)));
