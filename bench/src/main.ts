@@ -37,7 +37,7 @@ const timing: Timing = quick
   ? { warmupMs: 500, durationMs: 500 }
   : { warmupMs: 1_000, durationMs: 700 };
 const roundsArg = argv.find((arg) => arg.startsWith('--rounds='));
-const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : quick ? 1 : 3;
+const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : quick ? 1 : 2;
 const H2LOAD_REQUESTS: Record<number, number> = { 1: 4_000, 16: 20_000, 256: 20_000 };
 
 const resultsDir = path.join(import.meta.dirname, '..', 'results');
@@ -170,6 +170,12 @@ async function main(): Promise<RunReport> {
           target: upstream.ours,
           h2c: upstream.ours !== upstream.h1,
         },
+        {
+          subject: 'via raw proxy',
+          script: 'proxy-raw.ts',
+          target: upstream.ours,
+          h2c: upstream.ours !== upstream.h1,
+        },
       ];
       for (const proxy of proxies) {
         const label = `proxy-${proxy.script.replace('.ts', '').replace('proxy-', '')}-${upstream.name}`;
@@ -223,7 +229,7 @@ async function main(): Promise<RunReport> {
   if (profileDir) {
     await Promise.all([...children].map((child) => child.stop()));
     const interesting =
-      /^(client-(ours|sdk-v1)-fast-\d+|floor-undici-fast-\d+|proxy-.*|upstream-.*|scale-.*)\.cpuprofile$/;
+      /^(client-(ours|sdk-v1)-fast-\d+|floor-undici-fast-\d+|proxy-(ours|sdk|raw)-.*|upstream-.*|scale-.*)\.cpuprofile$/;
     for (const file of (await readdir(profileDir)).sort()) {
       if (interesting.test(file))
         profiles.push(await summariseProfile(path.join(profileDir, file)));

@@ -146,6 +146,7 @@ function proxyTables(cells: CellResult[]): string {
     'proxy CPU µs/call',
     'upstream CPU µs/call',
     'proxy CPU ÷ SDK proxy',
+    'proxy CPU ÷ raw proxy',
     'proxy RSS MB',
     'upstream TCP conns',
     'proxy TCP conns',
@@ -162,6 +163,7 @@ function proxyTables(cells: CellResult[]): string {
           if (c.missing !== undefined) return missingRow(c, head.length);
           const direct = find(cells, 'proxy', 'direct', upstream, c.concurrency);
           const sdkProxy = find(cells, 'proxy', 'via sdk-proxy', upstream, c.concurrency);
+          const rawProxy = find(cells, 'proxy', 'via raw proxy', upstream, c.concurrency);
           return [
             c.subject,
             String(c.concurrency),
@@ -173,6 +175,7 @@ function proxyTables(cells: CellResult[]): string {
             n(cpu(c, 'proxy')),
             n(cpu(c, 'upstream')),
             ratio(cpu(c, 'proxy'), cpu(sdkProxy, 'proxy')),
+            ratio(cpu(c, 'proxy'), cpu(rawProxy, 'proxy')),
             n(rss(c, 'proxy')),
             String(c.upstreamConnections),
             c.proxyConnections === undefined ? '–' : String(c.proxyConnections),
