@@ -16,6 +16,18 @@ export interface ProcessStats {
   maxRss: number;
   /** TCP connections the process accepted so far (servers only). */
   accepted: number;
+  /** Peak V8 heap used, sampled every 50 ms (servers only; 0 elsewhere), in bytes. */
+  peakHeapUsed: number;
+}
+
+let peakHeapUsed = 0;
+
+/** Samples the V8 heap every 50 ms, so a server can tell its peak live heap from its peak RSS. */
+function sampleHeap(): void {
+  const timer = setInterval(() => {
+    peakHeapUsed = Math.max(peakHeapUsed, process.memoryUsage().heapUsed);
+  }, 50);
+  timer.unref();
 }
 
 export type ParentMessage =
@@ -52,6 +64,7 @@ export function snapshot(accepted: number): ProcessStats {
     rss: process.memoryUsage.rss(),
     maxRss: process.resourceUsage().maxRSS * 1024,
     accepted,
+    peakHeapUsed,
   };
 }
 
@@ -112,9 +125,12 @@ export function serveChild(options: {
   accepted?: () => number;
   close?: () => Promise<void>;
   onGo?: () => void;
+  /** Called when the parent opens a measured window. */
+  onWindowStart?: () => void;
 }): void {
   let stopping = false;
   const windows = new ProfileWindows();
+  sampleHeap();
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
@@ -130,8 +146,10 @@ export function serveChild(options: {
   process.on('message', (raw) => {
     const message = raw as ParentMessage;
     if (message.type === 'stats') {
-      if (message.mark === 'start') windows.start();
-      else if (message.mark === 'end') windows.end();
+      if (message.mark === 'start') {
+        windows.start();
+        options.onWindowStart?.();
+      } else if (message.mark === 'end') windows.end();
       void send({ type: 'stats', seq: message.seq, ...snapshot(options.accepted?.() ?? 0) });
     } else if (message.type === 'go') {
       options.onGo?.();

@@ -15,6 +15,7 @@ import { type CellResult, type CellSpec, missingCell, runGroup, type Timing } fr
 import { BenchChild } from './child-process.ts';
 import type { ClientKind } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
+import { summariseHeapProfile } from './heap-sampler.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { type RunReport, renderMarkdown, type ScaleResult } from './report.ts';
 import { runScale } from './scale.ts';
@@ -221,7 +222,11 @@ async function main(): Promise<RunReport> {
   await Promise.all([fast.stop(), sdk.stop()]);
 
   if (enabled('scale')) {
-    scale = await runScale({ spawn, quick });
+    scale = await runScale({
+      spawn,
+      quick,
+      heapProfile: profileDir ? path.join(profileDir, 'scale-proxy-ours.heapprofile') : undefined,
+    });
     log(`scale: ${JSON.stringify(scale)}`);
   }
 
@@ -231,8 +236,12 @@ async function main(): Promise<RunReport> {
     const interesting =
       /^(client-(ours|sdk-v1)-fast-\d+|floor-undici-fast-\d+|proxy-(ours|sdk|raw)-.*|upstream-.*|scale-.*)\.cpuprofile$/;
     for (const file of (await readdir(profileDir)).sort()) {
-      if (interesting.test(file))
+      if (interesting.test(file)) {
         profiles.push(await summariseProfile(path.join(profileDir, file)));
+      }
+      if (file.endsWith('.heapprofile')) {
+        profiles.push(await summariseHeapProfile(path.join(profileDir, file)));
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import { parseProxyConfig } from 'demo-proxy/src/config.ts';
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
 import { startProxy } from 'demo-proxy/src/proxy.ts';
+import { sampleLiveHeap } from './heap-sampler.ts';
 import { childArgs, send, serveChild } from './ipc.ts';
 
 export const UPSTREAM_NAME = 'up';
@@ -38,8 +39,13 @@ const proxy = await startProxy({
   logger: createLogger(config.logLevel),
   connector: createPoolConnector(config),
 });
+const heapProfile = args.heapProfile;
 serveChild({
   accepted: () => accepted,
+  onWindowStart:
+    heapProfile === undefined
+      ? undefined
+      : () => void sampleLiveHeap(heapProfile, [1_000, 2_000, 3_000, 4_000]).catch(() => {}),
   close: async () => {
     await proxy.close();
   },

@@ -11,6 +11,8 @@ export interface ScaleResult {
   seconds: number;
   upstreamConnections: number;
   proxyPeakRssMb: number;
+  /** Peak V8 heap used by the proxy (sampled every 50 ms), MB. */
+  proxyPeakHeapMb: number;
   proxyCpuUsPerCall: number;
   clientKind: string;
   missing?: string | undefined;
@@ -206,6 +208,7 @@ function scaleTable(scale: ScaleResult | undefined): string {
         'time to finish s',
         'upstream TCP conns',
         'proxy peak RSS MB',
+        'proxy peak heap MB',
         'proxy CPU µs/call',
       ],
       [
@@ -218,6 +221,7 @@ function scaleTable(scale: ScaleResult | undefined): string {
           n(scale.seconds, 2),
           String(scale.upstreamConnections),
           n(scale.proxyPeakRssMb),
+          n(scale.proxyPeakHeapMb),
           n(scale.proxyCpuUsPerCall),
         ],
       ],

@@ -15,7 +15,12 @@ const SCALE_CLIENT: ClientKind = 'undici';
 
 type Spawn = (script: string, args: Record<string, string | number>, label: string) => BenchChild;
 
-export async function runScale(options: { spawn: Spawn; quick: boolean }): Promise<ScaleResult> {
+export async function runScale(options: {
+  spawn: Spawn;
+  quick: boolean;
+  /** Where to write a sampling heap profile of the proxy's live memory, if anywhere. */
+  heapProfile?: string | undefined;
+}): Promise<ScaleResult> {
   const calls = SESSIONS * CALLS_PER_SESSION;
   const base = {
     calls,
@@ -25,6 +30,7 @@ export async function runScale(options: { spawn: Spawn; quick: boolean }): Promi
     seconds: 0,
     upstreamConnections: 0,
     proxyPeakRssMb: 0,
+    proxyPeakHeapMb: 0,
     proxyCpuUsPerCall: 0,
     clientKind: SCALE_CLIENT,
   };
@@ -34,7 +40,11 @@ export async function runScale(options: { spawn: Spawn; quick: boolean }): Promi
     const upstreamPorts = await upstream.ready();
     proxy = options.spawn(
       'proxy-ours.ts',
-      { upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp`, h2c: 'true' },
+      {
+        upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp`,
+        h2c: 'true',
+        ...(options.heapProfile ? { heapProfile: options.heapProfile } : {}),
+      },
       'scale-proxy-ours',
     );
     const { ports, path } = await proxy.endpoint();
@@ -66,6 +76,7 @@ export async function runScale(options: { spawn: Spawn; quick: boolean }): Promi
         seconds: result.durationMs / 1000,
         upstreamConnections: upstreamAfter.accepted - upstreamBefore.accepted,
         proxyPeakRssMb: proxyAfter.maxRss / (1024 * 1024),
+        proxyPeakHeapMb: proxyAfter.peakHeapUsed / (1024 * 1024),
         proxyCpuUsPerCall: (proxyAfter.cpuUs - proxyBefore.cpuUs) / calls,
       };
     } finally {

@@ -27,7 +27,7 @@ function perConcurrency(
       pass = undefined;
       continue;
     }
-    parts.push(`${concurrency}: ${value.toFixed(2)}x`);
+    parts.push(`${concurrency}: ${value.toFixed(3)}x`);
     if (!ok(value) && pass !== undefined) pass = false;
   }
   return { name, measured: parts.join(', '), limit, pass };
