@@ -10,9 +10,9 @@ export type Role = 'client' | 'proxy' | 'upstream';
 
 export interface ProcessFigures {
   role: Role;
-  /** CPU µs per completed call in the measured window (median over rounds). */
+  /** CPU µs per completed call in the cell's best window. */
   cpuUsPerCall: number;
-  /** The same, per round. */
+  /** The same, in every window (round). */
   cpuUsPerCallRounds?: number[];
   rssMb: number;
   peakRssMb: number;
@@ -36,7 +36,7 @@ export interface CellResult {
   upstreamConnections: number;
   /** TCP connections the proxy accepted during the cell, when there is a proxy. */
   proxyConnections?: number | undefined;
-  /** Windows measured; the figures are medians over them. */
+  /** Windows measured; the figures are those of the best one (lowest total CPU per call). */
   rounds?: number;
   /** Set when the cell could not run (or a window failed): why. */
   missing?: string | undefined;
@@ -215,33 +215,33 @@ class Load {
     await this.child.stop();
   }
 
+  /**
+   * The cell's figures come from its best window: the one with the lowest total CPU per call
+   * over all its processes. Background load on the shared box only ever adds CPU, so the best
+   * of a few windows is the steadiest estimate; every window's CPU is kept in the JSON.
+   */
   result(): CellResult {
-    if (this.windows.length === 0)
-      return missingCell(this.spec, this.missing ?? 'no window measured');
-    const first = this.windows[0] as WindowFigures;
+    const best = [...this.windows].sort((a, b) => totalCpu(a) - totalCpu(b))[0];
+    if (best === undefined) return missingCell(this.spec, this.missing ?? 'no window measured');
     return {
       scenario: this.spec.scenario,
       subject: this.spec.subject,
       upstream: this.spec.upstreamName,
       concurrency: this.spec.concurrency,
       rounds: this.windows.length,
-      calls: this.windows.reduce((sum, w) => sum + w.calls, 0),
-      callsPerSec: median(this.windows.map((w) => w.callsPerSec)),
-      p50Ms: median(this.windows.map((w) => w.p50Ms)),
-      p99Ms: median(this.windows.map((w) => w.p99Ms)),
+      calls: best.calls,
+      callsPerSec: best.callsPerSec,
+      p50Ms: best.p50Ms,
+      p99Ms: best.p99Ms,
       errors: this.windows.reduce((sum, w) => sum + w.errors, 0),
       firstError: this.windows.find((w) => w.firstError !== undefined)?.firstError,
-      durationMs: this.windows.reduce((sum, w) => sum + w.durationMs, 0),
-      processes: first.processes.map((p, i) => {
-        const perRound = this.windows.map((w) => w.processes[i]?.cpuUsPerCall ?? 0);
-        return {
-          role: p.role,
-          cpuUsPerCall: median(perRound),
-          cpuUsPerCallRounds: perRound.map((v) => Math.round(v)),
-          rssMb: Math.max(...this.windows.map((w) => w.processes[i]?.rssMb ?? 0)),
-          peakRssMb: Math.max(...this.windows.map((w) => w.processes[i]?.peakRssMb ?? 0)),
-        };
-      }),
+      durationMs: best.durationMs,
+      processes: best.processes.map((p, i) => ({
+        ...p,
+        cpuUsPerCallRounds: this.windows.map((w) => Math.round(w.processes[i]?.cpuUsPerCall ?? 0)),
+        rssMb: Math.max(...this.windows.map((w) => w.processes[i]?.rssMb ?? 0)),
+        peakRssMb: Math.max(...this.windows.map((w) => w.processes[i]?.peakRssMb ?? 0)),
+      })),
       upstreamConnections: this.accepted[0] ?? 0,
       proxyConnections: this.spec.proxy ? (this.accepted[1] ?? 0) : undefined,
       missing: this.missing,
@@ -249,20 +249,15 @@ class Load {
   }
 }
 
-export function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+function totalCpu(window: WindowFigures): number {
+  return window.processes.reduce((sum, p) => sum + p.cpuUsPerCall, 0);
 }
 
 /**
  * Measures a group of cells that are compared with each other: one load generator per cell,
- * all sessions open, then `rounds` rounds in which each takes its turn for one window. Figures
- * are medians over the rounds, so a burst of background load on the box moves one window, not
- * a ratio.
+ * all sessions open, then `rounds` rounds in which each takes its turn for one window. Each
+ * cell keeps its best window, so a burst of background load on the box spoils one window, not a
+ * ratio.
  */
 export async function runGroup(
   specs: CellSpec[],
