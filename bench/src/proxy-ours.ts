@@ -42,6 +42,7 @@ const proxy = await startProxy({
 const heapProfile = args.heapProfile;
 serveChild({
   accepted: () => accepted,
+  sampleHeap: args.sampleHeap === 'true',
   onWindowStart:
     heapProfile === undefined
       ? undefined

@@ -43,6 +43,7 @@ export async function runScale(options: {
       {
         upstream: `http://127.0.0.1:${upstreamPorts.h2}/mcp`,
         h2c: 'true',
+        sampleHeap: 'true',
         ...(options.heapProfile ? { heapProfile: options.heapProfile } : {}),
       },
       'scale-proxy-ours',
