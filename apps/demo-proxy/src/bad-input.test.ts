@@ -197,3 +197,35 @@ describe('upstream stream capacity', () => {
     }
   });
 });
+
+describe('proxy-wide concurrency limit', () => {
+  it('answers 503 with Retry-After past maxConcurrentRequests; sessions work again after', async () => {
+    const harness = await startHarness({}, { limits: { maxConcurrentRequests: 1 } });
+    try {
+      const a = await rawSession(harness.endpoint);
+      const b = await rawSession(harness.endpoint);
+      const call = (id: string, n: number, name: string, args: unknown) =>
+        raw(harness.endpoint, {
+          headers: { ...MCP_HEADERS, 'mcp-session-id': id },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: n,
+            method: 'tools/call',
+            params: { name, arguments: args },
+          }),
+        });
+      const slow = call(a, 1, 'slow', { ms: 60_000 });
+      while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
+        await new Promise((r) => setImmediate(r));
+      }
+      const over = await call(b, 2, 'echo', { text: 'x' });
+      expect(over.status).toBe(503);
+      expect(over.headers['retry-after']).toBe('1');
+      await raw(harness.endpoint, { method: 'DELETE', headers: { 'mcp-session-id': a } });
+      await slow;
+      expect((await call(b, 3, 'echo', { text: 'y' })).status).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+});

@@ -103,7 +103,6 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
 export type UpstreamConfig = z.output<typeof UpstreamConfigSchema>;
-export type LimitsConfig = z.output<typeof LimitsConfigSchema>;
 
 /** Validates a config object; throws InvalidOptionsError naming each bad field by its path. */
 export function parseProxyConfig(input: unknown): ProxyConfig {

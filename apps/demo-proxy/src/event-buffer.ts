@@ -33,6 +33,11 @@ export class EventBuffer {
     return this.#events.filter((e) => Number(e.id) > last);
   }
 
+  /** The id of the newest event pushed ('0' before the first). */
+  get lastId(): string {
+    return String(this.#next - 1);
+  }
+
   get size(): number {
     return this.#events.length;
   }

@@ -7,6 +7,11 @@ export interface EventStream {
   readonly closed: boolean;
   /** Queues one event; a client that went away is not an error (the event is dropped). */
   send(message: JsonRpcMessage, eventId?: string): void;
+  /**
+   * A priming event: an id and empty data (MCP 2025-11-25), so a client that loses the stream
+   * before any message can still resume from here with Last-Event-ID.
+   */
+  prime(eventId: string): void;
   /** Resolves once the downstream has taken what was sent (or is gone). */
   drained(): Promise<void>;
   end(): void;
@@ -39,6 +44,10 @@ export function openEventStream(
         ...(eventId === undefined ? {} : { id: eventId }),
       };
       last = writer.send(event).catch(ignoreClosed);
+    },
+    prime(eventId) {
+      if (writer.closed) return;
+      last = writer.send({ id: eventId, data: '' }).catch(ignoreClosed);
     },
     drained() {
       return last;

@@ -9,7 +9,6 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 export interface ResponseSink {
   readonly headersSent: boolean;
   readonly writableEnded: boolean;
-  readonly writableFinished: boolean;
   readonly destroyed: boolean;
   statusCode: number;
   setHeader(name: string, value: string | number): unknown;

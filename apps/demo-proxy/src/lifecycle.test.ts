@@ -123,6 +123,39 @@ describe('proxy lifecycle', () => {
     }
   });
 
+  it('aborts the upstream request when an HTTP/2 client resets its stream', async () => {
+    harness = await startHarness();
+    const id = await rawSession(harness.endpoint);
+    const session = http2.connect(harness.proxy.url);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/example/mcp',
+        ...MCP_HEADERS,
+        'mcp-session-id': id,
+      });
+      stream.on('error', () => {});
+      stream.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { ms: 60_000 } },
+        }),
+      );
+      while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
+        await new Promise((r) => setImmediate(r));
+      }
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      while (harness.upstream.cancelledCount < 1) await new Promise((r) => setTimeout(r, 10));
+      expect(
+        await metricValue(harness.proxy.url, 'mcp_proxy_requests_total', 'outcome="cancelled"'),
+      ).toBe(1);
+    } finally {
+      session.close();
+    }
+  });
+
   it('re-initializes an expired upstream session transparently', async () => {
     harness = await startHarness();
     const client = await connectClient(harness.endpoint);
@@ -175,19 +208,28 @@ describe('proxy lifecycle', () => {
       expect(res.statusCode).toBe(200);
       return { res, events: parseSseStream(res.body)[Symbol.asyncIterator]() };
     };
-    // First GET: bump until a notification arrives (the upstream GET stream opens asynchronously).
+    // First GET: it opens with a priming event (an id, empty data).
     const first = await openGet();
+    const priming = await first.events.next();
+    expect(priming.done).toBe(false);
+    expect(priming.value?.data).toBe('');
+    expect(priming.value?.id).toBe('0');
+    // Bump until a notification arrives (the upstream GET stream opens asynchronously).
     let firstEvent: { id?: string; data: string } | undefined;
-    const next = first.events.next();
+    let next = first.events.next();
     for (let n = 10; firstEvent === undefined && n < 200; n++) {
       await call(n, 'tools/call', { name: 'bump', arguments: {} });
       const got = await Promise.race([
         next,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
       ]);
-      if (got && !got.done) firstEvent = got.value;
+      if (got && !got.done) {
+        firstEvent = got.value;
+        next = first.events.next();
+      }
     }
     expect(firstEvent?.id).toBeDefined();
+    next.catch(() => {}); // the read still pending fails when the body is destroyed
     first.res.body.destroy();
 
     // While no GET is open, two more notifications go into the buffer.
@@ -208,6 +250,48 @@ describe('proxy lifecycle', () => {
     second.res.body.destroy();
   });
 
+  it('sends a server-to-client request to a JSON-only client on its GET stream, and relays the answer', async () => {
+    harness = await startHarness();
+    const endpoint = harness.endpoint;
+    const id = await rawSession(endpoint);
+    const get = await request(endpoint, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', 'mcp-session-id': id },
+    });
+    const events = parseSseStream(get.body)[Symbol.asyncIterator]();
+    expect((await events.next()).value?.data).toBe(''); // priming
+    const call = raw(endpoint, {
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'mcp-session-id': id,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'sample', arguments: { prompt: 'json' } },
+      }),
+    });
+    const event = await events.next();
+    const sampling = JSON.parse(event.value?.data ?? '{}') as { id: number; method: string };
+    expect(sampling.method).toBe('sampling/createMessage');
+    const answer = await raw(endpoint, {
+      headers: { ...MCP_HEADERS, 'mcp-session-id': id },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: sampling.id,
+        result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'via GET' } },
+      }),
+    });
+    expect(answer.status).toBe(202);
+    const result = await call;
+    expect(result.status).toBe(200);
+    expect(result.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(result.text).result.content[0].text).toBe('sampled: via GET');
+    get.body.destroy();
+  });
+
   it('1,000 concurrent requests across 50 sessions use no more upstream TCP connections than configured', async () => {
     harness = await startHarness({}, { pool: { connectionsPerOrigin: 2 } });
     const { runLoad } = await import('./load.ts');
@@ -224,6 +308,19 @@ describe('proxy lifecycle', () => {
     expect(result.upstreamConnections).toBeGreaterThan(0);
     expect(result.upstreamConnections).toBeLessThanOrEqual(2);
     expect(harness.upstream.sessionCount).toBe(0); // runLoad deleted its sessions
+  });
+
+  it('ends a session left idle (no traffic, no open stream) on both sides', async () => {
+    harness = await startHarness({}, { limits: { sessionIdleTimeoutMs: 300 } });
+    const id = await rawSession(harness.endpoint);
+    expect(harness.upstream.sessionCount).toBe(1);
+    while (harness.upstream.sessionCount > 0) await new Promise((r) => setTimeout(r, 20));
+    const after = await raw(harness.endpoint, {
+      headers: { ...MCP_HEADERS, 'mcp-session-id': id },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(after.status).toBe(404);
+    expect(await metricValue(harness.proxy.url, 'mcp_proxy_sessions')).toBe(0);
   });
 
   it('drains in-flight requests on close, then ends upstream sessions', async () => {

@@ -46,7 +46,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   const method = methodLabel(request.method);
   const controller = new AbortController();
   const onClose = (): void => {
-    if (!res.writableFinished) controller.abort(new RelayAbort('client-gone'));
+    if (!res.writableEnded) controller.abort(new RelayAbort('client-gone'));
   };
   res.once('close', onClose);
   session.inFlight.set(request.id, controller);

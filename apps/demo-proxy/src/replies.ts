@@ -1,4 +1,4 @@
-import { type JsonRpcId, type JsonRpcMessage, jsonRpcError } from '@mcp/connection-core';
+import { type JsonRpcId, jsonRpcError } from '@mcp/connection-core';
 import type { ResponseSink } from './http-types.ts';
 import type { Rejection } from './validate.ts';
 
@@ -44,12 +44,4 @@ export function sendEmpty(
   if (res.headersSent || res.writableEnded) return;
   res.writeHead(status, headers);
   res.end();
-}
-
-export function sendMessage(
-  res: ResponseSink,
-  message: JsonRpcMessage,
-  headers: Record<string, string>,
-): void {
-  sendJson(res, 200, message, headers);
 }

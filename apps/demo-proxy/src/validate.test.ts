@@ -60,8 +60,11 @@ describe('request checks', () => {
 describe('EventBuffer', () => {
   it('keeps the last N events and replays after an id', () => {
     const buffer = new EventBuffer(3);
+    expect(buffer.lastId).toBe('0');
     for (let i = 1; i <= 5; i++) buffer.push({ jsonrpc: '2.0', method: `m${i}` });
     expect(buffer.size).toBe(3);
+    expect(buffer.lastId).toBe('5');
+    expect(buffer.after('0').map((e) => e.id)).toEqual(['3', '4', '5']);
     expect(buffer.after('3').map((e) => e.id)).toEqual(['4', '5']);
     expect(buffer.after('1').map((e) => e.id)).toEqual(['3', '4', '5']);
     expect(buffer.after('junk').map((e) => e.id)).toEqual(['3', '4', '5']);

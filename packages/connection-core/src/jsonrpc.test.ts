@@ -38,6 +38,11 @@ describe('parseMessage', () => {
     expect(isJsonRpcErrorResponse(err)).toBe(true);
   });
 
+  it('keeps every key, __proto__ included', () => {
+    const m = parseMessage('{"jsonrpc":"2.0","method":"x","params":{"__proto__":{"a":1}}}');
+    expect(JSON.stringify(m)).toBe('{"jsonrpc":"2.0","method":"x","params":{"__proto__":{"a":1}}}');
+  });
+
   it('keeps unknown members (tolerant reader)', () => {
     const m = parseMessage('{"jsonrpc":"2.0","method":"x","extra":1}');
     expect((m as Record<string, unknown>).extra).toBe(1);

@@ -151,7 +151,9 @@ export function toJsonRpcMessage(value: unknown): JsonRpcMessage {
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(message)';
     throw new InvalidMessageError('invalid-field', `${where}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data as JsonRpcMessage;
+  // The original value, not zod's copy: the schemas transform nothing, and a copy would drop
+  // keys such as `__proto__` that JSON.parse keeps as own properties (a proxy must forward them).
+  return value as JsonRpcMessage;
 }
 
 /**

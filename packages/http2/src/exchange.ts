@@ -21,6 +21,7 @@ import {
   type AbortEmitter,
   contentKind,
   contentTypeError,
+  destroyBody,
   discardBody,
   type HttpTarget,
   headerValue,
@@ -31,6 +32,7 @@ import {
 } from './http.ts';
 import type { SlotWaiter } from './limiter.ts';
 import type { ResolvedHttp2ConnectionOptions } from './options.ts';
+import { reopenResponseStream } from './resume.ts';
 import type { SessionState } from './session.ts';
 import { readSseMessages, type StreamCursor } from './sse-messages.ts';
 
@@ -82,7 +84,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #sent = false;
   #queued = false;
   #holdsSlot = false;
-  #abortListener: (() => void) | undefined;
+  // undici registers two listeners per HTTP request (its request handler, which destroys a body
+  // being read, and its dispatch, which stops a request not yet answered): both must run.
+  #abortListeners: Array<() => void> = [];
   #failure: McpConnectionError | undefined;
   #sessionHeader: string | undefined;
   #wake: (() => void) | undefined;
@@ -155,9 +159,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#failure = error as McpConnectionError;
     this.#cleanup();
     // Stop the HTTP/2 stream, if one is open: undici resets it.
-    const listener = this.#abortListener;
-    this.#abortListener = undefined;
-    listener?.();
+    for (const listener of this.#abortListeners.splice(0)) listener();
     const code = (error as { code?: unknown }).code;
     this.#host.metrics.requestFailed(
       this.method,
@@ -167,20 +169,20 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#reject(error);
   }
 
-  // AbortEmitter: undici registers one listener per HTTP request it runs for us.
+  // AbortEmitter: what undici needs of a signal.
   get reason(): unknown {
     return this.#failure;
   }
   on(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
+    this.#abortListeners.push(listener);
     return this;
   }
   once(_event: 'abort', listener: () => void): this {
-    this.#abortListener = listener;
-    return this;
+    return this.on('abort', listener);
   }
   removeListener(_event: 'abort', listener: () => void): this {
-    if (this.#abortListener === listener) this.#abortListener = undefined;
+    const i = this.#abortListeners.indexOf(listener);
+    if (i !== -1) this.#abortListeners.splice(i, 1);
     return this;
   }
 
@@ -219,7 +221,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       host.metrics.bytesSent(this.#bodyBytes);
       const response = await sendHttp(host.target, 'POST', headers, this.#body, this);
       if (this.#settled) {
-        discardBody(response.body);
+        destroyBody(response.body);
         return;
       }
       const status = response.statusCode;
@@ -285,39 +287,12 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       attempts++;
       await this.#sleep(cursor.retryMs ?? backoffDelayMs(reconnection, attempts));
       if (this.#settled) return;
-      body = await this.#resume(cursor.lastEventId);
+      body = await reopenResponseStream(host, cursor.lastEventId, this);
+      if (this.#settled) {
+        if (body !== undefined) destroyBody(body);
+        return;
+      }
     }
-  }
-
-  /** GET + Last-Event-ID for this request's stream; undefined when this attempt failed. */
-  async #resume(lastEventId: string): Promise<ResponseBody | undefined> {
-    const host = this.#host;
-    const session = host.session;
-    const sessionId = session.sessionId;
-    const pending = session.getHeaders(lastEventId);
-    const headers = pending instanceof Promise ? await pending : pending;
-    let response: Awaited<ReturnType<typeof sendHttp>>;
-    try {
-      response = await sendHttp(host.target, 'GET', headers, null, this);
-    } catch (error) {
-      if (this.#settled) throw error;
-      return undefined;
-    }
-    if (this.#settled) {
-      discardBody(response.body);
-      return undefined;
-    }
-    const status = response.statusCode;
-    if (status === 200 && contentKind(response.headers['content-type']) === 'sse') {
-      return response.body;
-    }
-    if (status === 404 && sessionId !== undefined) {
-      discardBody(response.body);
-      throw new SessionExpiredError(sessionId);
-    }
-    if (status === 405) throw await statusError(response, host.metrics);
-    discardBody(response.body);
-    return undefined;
   }
 
   #handle(message: JsonRpcMessage): void {

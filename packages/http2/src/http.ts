@@ -113,11 +113,19 @@ export async function readExcerpt(body: ResponseBody, metrics: ConnectionMetrics
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Lets a body go that nothing reads: drains a small one, destroys the rest. */
+/**
+ * Lets a finite body go that nothing reads (an error status): drains up to 64 KiB, so an
+ * HTTP/1.1 connection stays reusable, and destroys anything longer.
+ */
 export function discardBody(body: ResponseBody): void {
   body.on('error', noop);
-  if (body.readableEnded) return;
-  body.resume();
+  body.dump({ limit: 64 * 1024 }).catch(noop);
+}
+
+/** Stops a body that may never end (an SSE stream): on HTTP/2 this resets its stream. */
+export function destroyBody(body: ResponseBody): void {
+  body.on('error', noop);
+  if (!body.destroyed) body.destroy();
 }
 
 export async function statusError(

@@ -8,6 +8,7 @@ import { backoffDelayMs } from './backoff.ts';
 import {
   type AbortEmitter,
   contentKind,
+  destroyBody,
   discardBody,
   type HttpTarget,
   type ResponseData,
@@ -95,7 +96,7 @@ export class ServerStream implements AbortEmitter {
       const sessionId = host.session.sessionId;
       const response = await this.#open();
       if (this.#stopped) {
-        if (response !== undefined) discardBody(response.body);
+        if (response !== undefined) destroyBody(response.body);
         break;
       }
       if (response !== undefined) {

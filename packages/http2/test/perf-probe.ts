@@ -1,13 +1,16 @@
-// Rough per-call cost: raw undici request() over h2c vs the connection. Not a test.
+// Rough per-call client CPU: raw undici request() over h2c, the connection, and the SDK client
+// (fetch over HTTP/1.1). Not a test. Usage: perf-probe.ts [calls] [concurrency] [raw|ours|sdk]
 import { spawn } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Pool } from 'undici';
 import { createHttp2Connection } from '../src/connection.ts';
 
 const child = spawn(process.execPath, [new URL('./perf-server.ts', import.meta.url).pathname], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const port = await new Promise<number>((resolve) => {
-  child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+const [port, http1Port] = await new Promise<number[]>((resolve) => {
+  child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim().split(' ').map(Number)));
 });
 const origin = `http://127.0.0.1:${port}`;
 const N = Number(process.argv[2] ?? 5000);
@@ -52,11 +55,18 @@ async function run(name: string, fn: () => Promise<void>): Promise<void> {
     `${name}: ${((ms / N) * 1000).toFixed(1)} us/call wall, ${((cpu.user + cpu.system) / N).toFixed(1)} us/call cpu (client process)`,
   );
 }
+const sdk = new Client({ name: 'probe', version: '1' });
+await sdk.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${http1Port}/mcp`)));
+async function sdkCall(): Promise<void> {
+  await sdk.ping();
+}
 const only = process.argv[4];
 for (let round = 0; round < 2; round++) {
   if (only !== 'ours') await run('raw undici', raw);
   if (only !== 'raw') await run('connection', ours);
+  if (only === 'sdk' || only === undefined) await run('SDK client (fetch, HTTP/1.1)', sdkCall);
 }
+await sdk.close();
 await conn.close();
 await pool.destroy();
 child.kill();

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { describe, expect, it } from 'vitest';
-import { initialize, tinyFactory } from '../test/helpers.ts';
+import { countingFactory, initialize } from '../test/helpers.ts';
 import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import { usesH2c } from './origin-dispatcher.ts';
 import { OriginPool } from './origin-pool.ts';
@@ -17,7 +17,7 @@ function issuesOf(fn: () => unknown): string[] {
 
 describe('OriginPool options', () => {
   it('name each bad option', () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     expect(issuesOf(() => new OriginPool({ factory, maxConnectionsPerOrigin: 0 }))).toEqual([
       'maxConnectionsPerOrigin',
     ]);
@@ -46,7 +46,7 @@ describe('OriginPool options', () => {
   });
 
   it('reject URLs that are not http: or https:', async () => {
-    await using pool = new OriginPool({ factory: tinyFactory() });
+    await using pool = new OriginPool({ factory: countingFactory() });
     expect(() => pool.dispatcher('ftp://127.0.0.1/mcp')).toThrow(InvalidOptionsError);
     expect(() => pool.dispatcher('not a url')).toThrow(InvalidOptionsError);
     await expect(pool.connection('ws://127.0.0.1/mcp')).rejects.toThrow(InvalidOptionsError);

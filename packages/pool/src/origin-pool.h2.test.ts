@@ -21,6 +21,17 @@ async function openSessions(pool: OriginPool, url: string, n: number): Promise<C
   return sessions;
 }
 
+/** The next message published on a diagnostics channel. */
+function nextMessage(name: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (message: unknown): void => {
+      diagnosticsChannel.unsubscribe(name, listener);
+      resolve(message);
+    };
+    diagnosticsChannel.subscribe(name, listener);
+  });
+}
+
 describe('OriginPool over HTTP/2', () => {
   let server: McpHttp2Server;
 
@@ -145,12 +156,29 @@ describe('OriginPool over HTTP/2', () => {
     await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 300 });
     const [session] = await openSessions(pool, server.url, 1);
     await echo(session as Connection);
-    expect(server.openSessions).toBe(1);
+    expect(server.tcpConnections).toBe(1);
     await server.waitForOpenSessions(0);
     expect(pool.stats().origins[0]?.connected).toBe(0);
     expect(session?.closed).toBe(false);
     await echo(session as Connection);
     expect(server.tcpConnections).toBe(2);
+  });
+
+  it('forget an origin with no session and no TCP connection left, unless its dispatcher was handed out', async () => {
+    await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
+    const [session] = await openSessions(pool, server.url, 1);
+    const disconnected = nextMessage('mcp:pool:disconnect');
+    await session?.close();
+    await disconnected;
+    expect(pool.stats().origins).toHaveLength(0);
+    // A later call starts over with a new dispatcher.
+    const [again] = await openSessions(pool, server.url, 1);
+    expect(again).not.toBe(session);
+    const dispatcher = pool.dispatcher(server.url);
+    await again?.close();
+    await server.waitForOpenSessions(0);
+    expect(pool.dispatcher(server.url)).toBe(dispatcher);
+    expect(pool.stats().origins).toHaveLength(1);
   });
 
   it('keep a TCP connection with a request in flight past idleTimeoutMs', async () => {
@@ -224,9 +252,9 @@ describe('OriginPool over HTTP/2', () => {
     diagnosticsChannel.subscribe('mcp:pool:disconnect', onDisconnect);
     try {
       await using pool = new OriginPool({ h2c: true, idleTimeoutMs: 200 });
+      const disconnected = nextMessage('mcp:pool:disconnect');
       await openSessions(pool, server.url, 1);
-      await server.waitForOpenSessions(0);
-      while (events.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      await disconnected;
       expect(events).toEqual(['connect 1', 'disconnect 0']);
     } finally {
       diagnosticsChannel.unsubscribe('mcp:pool:connect', onConnect);
@@ -274,13 +302,11 @@ describe('OriginPool keep-alive', () => {
   it('send HTTP/2 PINGs every pingIntervalMs', async () => {
     const server = await new McpHttp2Server().listen();
     try {
-      await using pool = new OriginPool({ h2c: true, pingIntervalMs: 50 });
-      const [session] = await openSessions(pool, server.url, 1);
-      const held = hold(session as Connection);
-      await server.waitForHeld(1);
-      while (server.pings < 2) await once(server, 'ping');
-      server.releaseHeld();
-      await held;
+      await using pool = new OriginPool({ h2c: true, pingIntervalMs: 300 });
+      const pinged = once(server, 'ping');
+      await openSessions(pool, server.url, 1);
+      await pinged;
+      expect(server.pings).toBeGreaterThanOrEqual(1);
     } finally {
       await server.close();
     }

@@ -6,7 +6,7 @@ import {
   TransportError,
 } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { echo, hold, initialize, tinyFactory } from '../test/helpers.ts';
+import { countingFactory, echo, hold, initialize } from '../test/helpers.ts';
 import { McpHttp2Server } from '../test/mcp-http2-server.ts';
 import { OriginPool } from './origin-pool.ts';
 
@@ -24,7 +24,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('give the same connection for the same URL and key, another for another key', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true });
     const a = await pool.connection(server.url, { key: 'alice' });
     expect(await pool.connection(server.url, { key: 'alice' })).toBe(a);
@@ -39,7 +39,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('make exactly one connection for concurrent first calls', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true });
     const all = await Promise.all(
       Array.from({ length: 20 }, () => pool.connection(server.url, { key: 'k' })),
@@ -49,7 +49,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('share one dispatcher per origin, and tell two ports on one host apart', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true });
     expect(pool.dispatcher(`${server.url}/a`)).toBe(
       pool.dispatcher(`http://127.0.0.1:${server.port}/b`),
@@ -70,7 +70,7 @@ describe('OriginPool sessions', () => {
 
   it('pass the origin dispatcher and the connection options to the factory', async () => {
     const seen: unknown[] = [];
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool<{ headers?: Record<string, string> }>({
       h2c: true,
       factory: (url, options) => {
@@ -87,7 +87,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('drop a closed connection and make a new one on the next call', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true });
     const first = await pool.connection(server.url);
     await initialize(first);
@@ -98,20 +98,9 @@ describe('OriginPool sessions', () => {
     expect((await echo(second, { n: 1 })).result).toEqual({ echo: { n: 1 } });
   });
 
-  it('drop an expired session (closed by its transport) and make a new one', async () => {
-    const factory = tinyFactory();
-    await using pool = new OriginPool({ factory, h2c: true });
-    const first = await pool.connection(server.url);
-    await initialize(first);
-    server.mcpSessions.clear();
-    await expect(echo(first)).rejects.toMatchObject({ code: 'MCP_SESSION_EXPIRED' });
-    expect(first.closed).toBe(true);
-    expect(await pool.connection(server.url)).not.toBe(first);
-  });
-
   it('report a failed making to every waiting caller, then try again', async () => {
     let calls = 0;
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({
       h2c: true,
       factory: async (url, options) => {
@@ -139,7 +128,7 @@ describe('OriginPool sessions', () => {
     onTestFinished(() => {
       diagnosticsChannel.unsubscribe('mcp:pool:session:evict', onEvict);
     });
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true, maxSessionsPerOrigin: 2 });
     const a = await pool.connection(server.url, { key: 'a' });
     const b = await pool.connection(server.url, { key: 'b' });
@@ -159,7 +148,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('refuse a session past the limit when every session is busy', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     await using pool = new OriginPool({ factory, h2c: true, maxSessionsPerOrigin: 1 });
     const a = await pool.connection(server.url, { key: 'a' });
     await initialize(a);
@@ -176,7 +165,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('close every session and dispatcher on close(), once', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     const pool = new OriginPool({ factory, h2c: true });
     const sessions: Connection[] = [];
     for (const key of ['a', 'b', 'c']) sessions.push(await pool.connection(server.url, { key }));
@@ -196,7 +185,7 @@ describe('OriginPool sessions', () => {
   });
 
   it('close a connection still being made when the pool closes', async () => {
-    const factory = tinyFactory();
+    const factory = countingFactory();
     let release = (): void => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;

@@ -74,9 +74,15 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
     return this.#closing !== undefined;
   }
 
-  /** The shared dispatcher (an undici Pool speaking HTTP/2) of `url`'s origin. */
+  /**
+   * The shared dispatcher (an undici Pool speaking HTTP/2) of `url`'s origin. An origin whose
+   * dispatcher was handed out here is kept until `close()`; others are forgotten once they have
+   * no session and no TCP connection left.
+   */
   dispatcher(url: string): Dispatcher {
-    return this.#originSessions(originOf(url)).dispatcher;
+    const sessions = this.#originSessions(originOf(url));
+    sessions.pin();
+    return sessions.dispatcher;
   }
 
   /**
@@ -189,9 +195,12 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
         this.#options,
         usesH2c(this.#options.h2c, origin),
       );
-      publishConnectionEvents(dispatcher, origin);
-      sessions = new OriginSessions(origin, dispatcher, (dead) => this.#closeInBackground(dead));
-      this.#origins.set(origin, sessions);
+      const created = new OriginSessions(origin, dispatcher, (dead) =>
+        this.#closeInBackground(dead),
+      );
+      watchConnections(dispatcher, origin, () => this.#forgetIfUnused(created));
+      this.#origins.set(origin, created);
+      sessions = created;
     }
     return sessions;
   }
@@ -201,10 +210,26 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
     this.#closeInBackground(connection);
   }
 
+  /**
+   * Forgets an origin nothing uses any more (checked when one of its TCP connections ends, so
+   * no timer is needed): its dispatcher is closed, and a later call makes a new one. This keeps
+   * a pool that meets many origins over time from growing without bound.
+   */
+  #forgetIfUnused(sessions: OriginSessions): void {
+    if (this.closed || this.#origins.get(sessions.origin) !== sessions || !sessions.unused) return;
+    this.#origins.delete(sessions.origin);
+    // Closed after undici's own event handling is done, not inside it.
+    this.#inBackground(Promise.resolve().then(() => sessions.dispatcher.close()));
+  }
+
   /** Closes a connection the pool let go of (evicted, or its session expired). */
   #closeInBackground(connection: Connection): void {
-    // Nobody waits for this close; its failure has no one to be reported to.
-    const closing = connection.close().then(
+    this.#inBackground(connection.close());
+  }
+
+  /** Tracks a close nobody waits for (`close()` does); its failure has no one to go to. */
+  #inBackground(promise: Promise<void>): void {
+    const closing = promise.then(
       () => undefined,
       () => undefined,
     );
@@ -221,9 +246,14 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
   }
 }
 
-function publishConnectionEvents(
+/**
+ * Publishes the TCP connection events of one origin. `onEnded` runs when one ends, before the
+ * event is published, so subscribers see the pool as it is after the event.
+ */
+function watchConnections(
   dispatcher: Dispatcher & { stats: { connected: number } },
   origin: string,
+  onEnded: () => void,
 ): void {
   dispatcher.on('connect', () => {
     if (poolChannels.connect.hasSubscribers) {
@@ -234,6 +264,7 @@ function publishConnectionEvents(
     }
   });
   dispatcher.on('disconnect', (_origin, _targets, error) => {
+    onEnded();
     if (poolChannels.disconnect.hasSubscribers) {
       poolChannels.disconnect.publish({
         origin,
@@ -243,6 +274,7 @@ function publishConnectionEvents(
     }
   });
   dispatcher.on('connectionError', (_origin, _targets, error) => {
+    onEnded();
     if (poolChannels.connectionError.hasSubscribers) {
       poolChannels.connectionError.publish({
         origin,

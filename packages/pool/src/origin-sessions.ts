@@ -32,6 +32,8 @@ export class OriginSessions {
   readonly origin: string;
   readonly dispatcher: Pool;
   readonly #entries = new Map<string, SessionEntry>();
+  /** Set once the dispatcher was handed out: someone else may hold it, so it is never reaped. */
+  #pinned = false;
   /** Metrics of connections no longer held, so totals never go backwards. */
   #retired: MetricsSnapshot | undefined;
 
@@ -42,6 +44,20 @@ export class OriginSessions {
     this.origin = origin;
     this.dispatcher = dispatcher;
     this.#onDeadOpen = onDeadOpen;
+  }
+
+  pin(): void {
+    this.#pinned = true;
+  }
+
+  /**
+   * Whether nothing uses this origin any more: no session, no TCP connection, no request, and
+   * the dispatcher was never handed out. Then it can be closed and forgotten.
+   */
+  get unused(): boolean {
+    if (this.#pinned || this.size !== 0) return false;
+    const { connected, size } = this.dispatcher.stats;
+    return connected === 0 && size === 0;
   }
 
   /** Open and pending sessions, after dropping closed ones. */

@@ -1,6 +1,6 @@
 import type { Connection, JsonRpcResponse } from '@mcp/connection-core';
+import { createPooledHttp2Connection } from '../src/default-factory.ts';
 import type { ConnectionFactory } from '../src/options.ts';
-import { TinyConnection } from './tiny-connection.ts';
 
 let nextId = 1;
 
@@ -28,12 +28,12 @@ export function hold(connection: Connection): Promise<JsonRpcResponse> {
   return connection.request({ jsonrpc: '2.0', id: nextId++, method: 'test/hold' });
 }
 
-/** A factory making TinyConnections, counting what it made. */
-export function tinyFactory(): ConnectionFactory<object> & { made: TinyConnection[] } {
-  const made: TinyConnection[] = [];
+/** The default factory, counting what it made. */
+export function countingFactory(): ConnectionFactory<object> & { made: Connection[] } {
+  const made: Connection[] = [];
   const factory: ConnectionFactory<object> = (url, options) => {
-    const connection = new TinyConnection(url, options.dispatcher);
-    made.push(connection);
+    const connection = createPooledHttp2Connection(url, options);
+    made.push(connection as Connection);
     return connection;
   };
   return Object.assign(factory, { made });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import {
+  AbortedError,
   ConnectionClosedError,
   EndpointOriginError,
   HttpStatusError,
@@ -178,6 +179,12 @@ describe('createSseConnection against the SDK legacy server', () => {
     expect(stats.requests).toMatchObject({ started: 22, succeeded: 22, failed: 0, inFlight: 0 });
     expect(stats.notifications.sent).toBe(1);
 
+    await expect(
+      connection.request(
+        { jsonrpc: '2.0', id: 'pre', method: 'ping' },
+        { signal: AbortSignal.abort() },
+      ),
+    ).rejects.toBeInstanceOf(AbortedError);
     const hanging = connection.request({
       jsonrpc: '2.0',
       id: 'h',

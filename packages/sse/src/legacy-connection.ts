@@ -1,4 +1,5 @@
 import {
+  AbortedError,
   type Connection,
   ConnectionClosedError,
   ConnectionMetrics,
@@ -155,6 +156,9 @@ export class SseConnection implements Connection {
 
   request(message: JsonRpcRequest, options: RequestOptions = {}): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
+    if (options.signal?.aborted) {
+      return Promise.reject(new AbortedError({ cause: options.signal.reason }));
+    }
     if (this.#pending.has(message.id)) {
       return Promise.reject(
         new InvalidMessageError(

@@ -111,6 +111,19 @@ describe('ResumableSseStream (fake time)', () => {
     });
     await expect(take(stream, 1)).rejects.toBeInstanceOf(ReconnectFailedError);
     expect(scheduler.waits).toEqual([800, 1600]);
+    const defaults = fakeScheduler();
+    const withDefaults = new ResumableSseStream({
+      open: async () => {
+        throw new TransportError('down');
+      },
+      initial: body(''),
+      maxAttempts: 1,
+      scheduler: defaults,
+    });
+    await expect(take(withDefaults, 1)).rejects.toBeInstanceOf(ReconnectFailedError);
+    expect(defaults.waits).toHaveLength(1);
+    expect(defaults.waits[0]).toBeGreaterThanOrEqual(800);
+    expect(defaults.waits[0]).toBeLessThanOrEqual(1200);
   });
 
   it('resets the attempt count when a new event arrives', async () => {

@@ -52,6 +52,7 @@ export function handleGet(
     ctx.config.limits.keepAliveMs,
   );
   const replay = session.events.after(header(req.headers, 'last-event-id'));
+  if (replay.length === 0) stream.prime(session.events.lastId);
   for (const event of replay) stream.send(event.message, event.id);
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');
   session.serverStream = stream;

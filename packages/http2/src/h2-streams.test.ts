@@ -1,0 +1,315 @@
+import { ReconnectFailedError, TimeoutError } from '@mcp/connection-core';
+import { Pool } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type H2Server, type Res, startH2Server } from '../test/h2-server.ts';
+import { initialized, initializeRequest, request } from '../test/helpers.ts';
+import { createHttp2Connection, type Http2Connection } from './connection.ts';
+import type { Http2ConnectionOptions } from './options.ts';
+
+let server: H2Server | undefined;
+let connection: Http2Connection | undefined;
+const ownedPools: Pool[] = [];
+
+afterEach(async () => {
+  await connection?.close();
+  for (const pool of ownedPools.splice(0)) await pool.destroy();
+  await server?.close();
+  connection = undefined;
+  server = undefined;
+});
+
+async function open(
+  serverOptions: Parameters<typeof startH2Server>[0],
+  options: Partial<Http2ConnectionOptions> = {},
+): Promise<Http2Connection> {
+  server = await startH2Server(serverOptions);
+  connection = createHttp2Connection({ url: server.url, h2c: true, ...options });
+  await connection.request(initializeRequest());
+  await connection.notify(initialized);
+  return connection;
+}
+
+function sse(res: Res, events: string[]): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const e of events) res.write(e);
+}
+
+describe('streams over h2c (node:http2 fixture)', () => {
+  it('a server request on the GET stream is answered with respond()', async () => {
+    server = await startH2Server({});
+    const answers: unknown[] = [];
+    let answered: () => void = () => {};
+    const gotAnswer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    let opened = false;
+    server.intercept = (req, res, message) => {
+      if (req.method === 'GET' && !opened) {
+        opened = true;
+        sse(res, [`data: ${JSON.stringify({ jsonrpc: '2.0', id: 's1', method: 'ping' })}\n\n`]);
+        return true;
+      }
+      if (req.method === 'POST' && message !== undefined && 'result' in message) {
+        answers.push(message);
+        res.writeHead(202).end();
+        answered();
+        return true;
+      }
+      return false;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    const ping = await connection.receive();
+    expect(ping).toMatchObject({ id: 's1', method: 'ping' });
+    await connection.respond({ jsonrpc: '2.0', id: 's1', result: {} });
+    await gotAnswer;
+    expect(answers).toEqual([{ jsonrpc: '2.0', id: 's1', result: {} }]);
+  });
+
+  it('keeps an idle SSE response alive past the dispatcher bodyTimeout', async () => {
+    server = await startH2Server({});
+    const pool = new Pool(new URL(server.url).origin, {
+      allowH2: true,
+      useH2c: true,
+      bodyTimeout: 200,
+    } as Pool.Options);
+    ownedPools.push(pool);
+    server.intercept = (_req, res, message) => {
+      if (message?.method !== 'slow/sse') return false;
+      sse(res, [': opened\n\n']);
+      setTimeout(() => {
+        res.end(
+          `data: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { late: true } })}\n\n`,
+        );
+      }, 800);
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, dispatcher: pool });
+    await connection.request(initializeRequest());
+    const response = await connection.request(request('slow/sse'));
+    expect(response).toHaveProperty('result.late', true);
+  });
+
+  it('keeps an idle GET stream alive past the dispatcher bodyTimeout', async () => {
+    server = await startH2Server({});
+    const pool = new Pool(new URL(server.url).origin, {
+      allowH2: true,
+      useH2c: true,
+      bodyTimeout: 200,
+    } as Pool.Options);
+    ownedPools.push(pool);
+    let gets = 0;
+    server.intercept = (req, res) => {
+      if (req.method !== 'GET') return false;
+      gets++;
+      sse(res, [': idle\n\n']);
+      setTimeout(() => {
+        res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/late' })}\n\n`);
+      }, 800);
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, dispatcher: pool });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    await expect(connection.receive()).resolves.toMatchObject({ method: 'notifications/late' });
+    expect(gets).toBe(1);
+    // The protocol of a caller's dispatcher is read from undici's connect diagnostics.
+    expect(connection.httpProtocol).toBe('h2');
+  });
+
+  it('aborting resets the HTTP/2 stream and tells the server', async () => {
+    const conn = await open({}, { serverStream: false });
+    let rstCode: number | undefined;
+    let answered = true;
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const reset = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'hang') return false;
+        req.stream.on('close', () => {
+          rstCode = req.stream.rstCode;
+          answered = res.writableEnded;
+          resolve();
+        });
+        arrived();
+        return true; // never answers
+      };
+    });
+    const controller = new AbortController();
+    const message = request('hang');
+    const pending = conn.request(message, { signal: controller.signal }).catch((e: unknown) => e);
+    await arrival;
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'MCP_ABORTED' });
+    await reset;
+    // The client reset the stream (undici sends RST_STREAM, code NO_ERROR) before any answer.
+    expect(answered).toBe(false);
+    expect(rstCode).toBeTypeOf('number');
+    await waitFor(() => (server?.cancelled.length ?? 0) === 1);
+    expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
+  });
+
+  it('a timeout while an SSE answer streams resets that stream too', async () => {
+    const conn = await open({}, { serverStream: false });
+    const closed = new Promise<void>((resolve) => {
+      (server as H2Server).intercept = (req, res, message) => {
+        if (message?.method !== 'endless') return false;
+        // Headers and a keep-alive go out, then nothing: the answer never comes.
+        sse(res, [': open\n\n']);
+        req.stream.on('close', () => resolve());
+        return true;
+      };
+    });
+    const pending = conn.request(request('endless'), { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(await pending).toBeInstanceOf(TimeoutError);
+    await closed;
+  });
+
+  it('resumes a POST stream that broke after an event id, with GET + Last-Event-ID', async () => {
+    const conn = await open({}, { reconnection: { initialDelayMs: 10 } });
+    const lastEventIds: string[] = [];
+    let requestId: unknown;
+    (server as H2Server).intercept = (req, res, message) => {
+      if (message?.method === 'flaky') {
+        requestId = message.id;
+        sse(res, [
+          'id: e1\ndata: \n\n',
+          `id: e2\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { n: 1 } })}\n\n`,
+        ]);
+        setTimeout(() => res.stream.close(2), 20); // RST_STREAM: the stream breaks
+        return true;
+      }
+      if (req.method === 'GET' && typeof req.headers['last-event-id'] === 'string') {
+        lastEventIds.push(req.headers['last-event-id']);
+        sse(res, [
+          `id: e3\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: requestId, result: { resumed: true } })}\n\n`,
+        ]);
+        res.end();
+        return true;
+      }
+      return false;
+    };
+    const notes: unknown[] = [];
+    const response = await conn.request(request('flaky'), { onMessage: (m) => notes.push(m) });
+    expect(response).toHaveProperty('result.resumed', true);
+    expect(lastEventIds).toEqual(['e2']);
+    expect(notes).toHaveLength(1);
+  });
+
+  it('progress resets the timeout, up to the hard maximum', async () => {
+    const conn = await open({}, { serverStream: false });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message?.method !== 'long') return false;
+      const token = (message.params as { _meta: { progressToken: string } })._meta.progressToken;
+      sse(res, []);
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        if (n <= 8) {
+          const progress = { progressToken: token, progress: n };
+          res.write(
+            `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: progress })}\n\n`,
+          );
+        } else {
+          clearInterval(timer);
+          res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { n } })}\n\n`);
+        }
+      }, 250);
+      res.on('close', () => clearInterval(timer));
+      return true;
+    };
+    const longCall = (progressToken: string) => ({
+      ...request('long'),
+      params: { _meta: { progressToken } },
+    });
+    // 900 ms of work, a 400 ms limit: progress every 100 ms keeps it alive.
+    const done = await conn.request(longCall('a'), {
+      timeoutMs: 1000,
+      resetTimeoutOnProgress: true,
+    });
+    expect(done).toHaveProperty('result.n', 9);
+    // The same with a hard maximum of 1.2 s: progress cannot extend past it.
+    const error = await conn
+      .request(longCall('b'), {
+        timeoutMs: 1000,
+        resetTimeoutOnProgress: true,
+        maxTotalTimeoutMs: 1200,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect([1000, 1200]).toContain((error as TimeoutError).timeoutMs);
+  });
+
+  it('gives up resuming after maxAttempts with ReconnectFailedError', async () => {
+    const conn = await open(
+      {},
+      { serverStream: false, reconnection: { initialDelayMs: 5, maxAttempts: 3 } },
+    );
+    let gets = 0;
+    (server as H2Server).intercept = (req, res, message) => {
+      if (message?.method === 'cut') {
+        sse(res, ['id: only\ndata: \n\n']);
+        res.end();
+        return true;
+      }
+      if (req.method === 'GET') {
+        gets++;
+        res.writeHead(503).end();
+        return true;
+      }
+      return false;
+    };
+    const error = await conn.request(request('cut')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReconnectFailedError);
+    expect((error as ReconnectFailedError).attempts).toBe(3);
+    expect(gets).toBe(3);
+  });
+
+  it('fails with TransportError when a stream without event ids ends before the response', async () => {
+    const conn = await open({}, { serverStream: false });
+    (server as H2Server).intercept = (_req, res, message) => {
+      if (message?.method !== 'cut') return false;
+      sse(res, [`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/x' })}\n\n`]);
+      res.end();
+      return true;
+    };
+    await expect(conn.request(request('cut'))).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
+  });
+
+  it('delivers GET-stream messages to receive() and reopens the stream with Last-Event-ID', async () => {
+    server = await startH2Server({});
+    const gets: Array<string | undefined> = [];
+    server.intercept = (req, res) => {
+      if (req.method !== 'GET') return false;
+      const last = req.headers['last-event-id'] as string | undefined;
+      gets.push(last);
+      const n = last === undefined ? 1 : Number(last) + 1;
+      sse(res, [
+        `retry: 10\nid: ${n}\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/n', params: { n } })}\n\n`,
+      ]);
+      res.end();
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    const first = await connection.receive();
+    const second = await connection.receive();
+    const third = await connection.receive();
+    expect(
+      [first, second, third].map((m) => (m as unknown as { params: { n: number } }).params.n),
+    ).toEqual([1, 2, 3]);
+    expect(gets.slice(0, 3)).toEqual([undefined, '1', '2']);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,53 @@
+import { type ConnectionMetrics, SessionExpiredError } from '@mcp/connection-core';
+import {
+  type AbortEmitter,
+  contentKind,
+  discardBody,
+  type HttpTarget,
+  type ResponseBody,
+  type ResponseData,
+  sendHttp,
+  statusError,
+} from './http.ts';
+import type { SessionState } from './session.ts';
+
+interface ResumeHost {
+  readonly target: HttpTarget;
+  readonly session: SessionState;
+  readonly metrics: ConnectionMetrics;
+}
+
+/**
+ * Reopens a response stream with GET + Last-Event-ID (SEP-1699 / resumability). Resolves the
+ * new SSE body, or undefined when this attempt failed in a way worth retrying (network, 5xx).
+ * Rejects when retrying cannot help: the session expired (404) or the server refuses GET (405).
+ * Aborting `signal` (the exchange) rejects.
+ */
+export async function reopenResponseStream(
+  host: ResumeHost,
+  lastEventId: string,
+  signal: AbortEmitter & { readonly settled: boolean },
+): Promise<ResponseBody | undefined> {
+  const session = host.session;
+  const sessionId = session.sessionId;
+  const pending = session.getHeaders(lastEventId);
+  const headers = pending instanceof Promise ? await pending : pending;
+  let response: ResponseData;
+  try {
+    response = await sendHttp(host.target, 'GET', headers, null, signal);
+  } catch (error) {
+    if (signal.settled) throw error;
+    return undefined;
+  }
+  const status = response.statusCode;
+  if (status === 200 && contentKind(response.headers['content-type']) === 'sse') {
+    return response.body;
+  }
+  if (status === 404 && sessionId !== undefined) {
+    discardBody(response.body);
+    throw new SessionExpiredError(sessionId);
+  }
+  if (status === 405) throw await statusError(response, host.metrics);
+  discardBody(response.body);
+  return undefined;
+}
