@@ -90,6 +90,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     http1 = http.createServer(
       {
         keepAlive: true,
+        // Longer than clients' usual idle pools, so they reuse connections instead of racing
+        // our close (Node's default is 5 s).
+        keepAliveTimeout: 65_000,
         headersTimeout: headersTimeoutMs,
         requestTimeout: Math.max(300_000, headersTimeoutMs),
         // Node checks these timeouts on this interval (30 s by default): keep it finer.

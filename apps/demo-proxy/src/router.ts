@@ -27,10 +27,12 @@ export function createRouter(ctx: ProxyContext) {
     const given = header(req.headers, 'x-request-id');
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const log = ctx.logger.child({ requestId });
+    // A child logger costs a serialization per request: only where something will be logged.
+    const log = ctx.logger.isLevelEnabled('warn') ? ctx.logger.child({ requestId }) : ctx.logger;
     const started = performance.now();
     response.once('finish', () => {
       ctx.metrics.httpResponses.inc({ status: String(res.statusCode) });
+      if (!log.isLevelEnabled('debug')) return;
       log.debug(
         {
           method: req.method,
