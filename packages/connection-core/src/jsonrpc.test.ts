@@ -6,6 +6,7 @@ import {
   isJsonRpcNotification,
   isJsonRpcRequest,
   isJsonRpcResponse,
+  JsonRpcResultResponseSchema,
   jsonRpcError,
   parseMessage,
   parseMessages,
@@ -147,6 +148,30 @@ describe('parseMessage properties', () => {
       {
         numRuns: 3000,
       },
+    );
+  });
+
+  it('accepts a result response exactly when its schema does (it skips the schema)', () => {
+    const nearResult = fc.record(
+      {
+        jsonrpc: fc.constantFrom('2.0', '1.0', 2),
+        id: fc.oneof(fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.object()),
+        result: fc.jsonValue(),
+      },
+      { requiredKeys: ['result'] },
+    );
+    fc.assert(
+      fc.property(nearResult, (m) => {
+        const text = JSON.stringify(m);
+        let accepted = true;
+        try {
+          parseMessage(text);
+        } catch {
+          accepted = false;
+        }
+        expect(accepted).toBe(JsonRpcResultResponseSchema.safeParse(JSON.parse(text)).success);
+      }),
+      { numRuns: 2000 },
     );
   });
 
