@@ -13,6 +13,7 @@ import {
   type SendOptions,
   SessionExpiredError,
 } from '@mcp/connection-core';
+import { http2Channels, type ServerStreamEndMessage } from './channels.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
 import { RequestExchange } from './exchange.ts';
 import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
@@ -301,6 +302,13 @@ export class Http2Connection implements Connection {
     this.#serverStream = stream;
     stream.done.then((end) => {
       if (this.#serverStream === stream) this.#serverStream = undefined;
+      if (http2Channels.serverStreamEnd.hasSubscribers) {
+        http2Channels.serverStreamEnd.publish({
+          target: this.metrics.target,
+          sessionId: this.session.sessionId,
+          end,
+        } satisfies ServerStreamEndMessage);
+      }
       if (end === 'session-expired' && this.options.reinitialize && !this.#closed) {
         this.reinitialize(generation).catch(noop);
       }

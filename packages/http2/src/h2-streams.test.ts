@@ -1,8 +1,10 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { ReconnectFailedError, ResponseTooLargeError, TimeoutError } from '@mcp/connection-core';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type H2Server, type Res, startH2Server } from '../test/h2-server.ts';
 import { initialized, initializeRequest, request } from '../test/helpers.ts';
+import type { ServerStreamEndMessage } from './channels.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 import type { Http2ConnectionOptions } from './options.ts';
 
@@ -124,6 +126,34 @@ describe('streams over h2c (node:http2 fixture)', () => {
     });
     expect(second.isMultiplexed).toBe(true);
     await second.close();
+  });
+
+  it('a GET stream that keeps failing gives up and says so on a diagnostics channel', async () => {
+    const ends: ServerStreamEndMessage[] = [];
+    const listener = (message: unknown) => ends.push(message as ServerStreamEndMessage);
+    diagnosticsChannel.subscribe('mcp:http2:server-stream:end', listener);
+    try {
+      server = await startH2Server({});
+      let gets = 0;
+      server.intercept = (req, res) => {
+        if (req.method !== 'GET') return false;
+        gets++;
+        res.writeHead(503).end();
+        return true;
+      };
+      connection = createHttp2Connection({
+        url: server.url,
+        h2c: true,
+        reconnection: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+      });
+      await connection.request(initializeRequest());
+      await connection.notify(initialized);
+      await waitFor(() => ends.length === 1);
+      expect(ends[0]).toMatchObject({ end: 'gave-up', sessionId: connection.sessionId });
+      expect(gets).toBe(3);
+    } finally {
+      diagnosticsChannel.unsubscribe('mcp:http2:server-stream:end', listener);
+    }
   });
 
   it('aborting resets the HTTP/2 stream and tells the server', async () => {

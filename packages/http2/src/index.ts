@@ -1,3 +1,4 @@
+export { http2Channels, type ServerStreamEndMessage } from './channels.ts';
 export { createHttp2Connection, Http2Connection } from './connection.ts';
 export { DEFAULT_MAX_STREAMS_PER_CONNECTION, type HttpProtocol } from './dispatcher.ts';
 export {
@@ -19,3 +20,4 @@ export {
   type ReconnectionOptions,
   type TlsOptions,
 } from './options.ts';
+export type { ServerStreamEnd } from './server-stream.ts';
