@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -170,4 +172,35 @@ export function childArgs(): Record<string, string> {
     if (match?.[1] !== undefined && match[2] !== undefined) out[match[1]] = match[2];
   }
   return out;
+}
+
+/**
+ * Serves `handle` over HTTP/1.1 on 127.0.0.1 as a bench child: counts accepted TCP connections,
+ * reports its port once listening, answers 500 when `handle` rejects, and on stop closes every
+ * connection, then `closeAlso`.
+ */
+export function serveHttp1Child(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>,
+  closeAlso?: () => Promise<void>,
+): void {
+  let accepted = 0;
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    Promise.resolve(handle(req, res)).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.on('connection', () => {
+    accepted += 1;
+  });
+  serveChild({
+    accepted: () => accepted,
+    close: async () => {
+      server.closeAllConnections();
+      await Promise.all([new Promise((resolve) => server.close(resolve)), closeAlso?.()]);
+    },
+  });
+  server.listen(0, '127.0.0.1', () => {
+    void send({ type: 'ready', ports: { h1: (server.address() as AddressInfo).port } });
+  });
 }

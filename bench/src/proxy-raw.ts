@@ -4,10 +4,9 @@
  * proxy), and the response's bytes back: no MCP logic, no validation, no metrics. What two HTTP
  * hops cost in Node on this box, for judging our proxy's own CPU per call.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { Agent, type Dispatcher, H2CClient } from 'undici';
-import { childArgs, send, serveChild } from './ipc.ts';
+import { childArgs, serveHttp1Child } from './ipc.ts';
 
 const args = childArgs();
 const upstream = new URL(args.upstream ?? 'http://127.0.0.1:1/mcp');
@@ -15,7 +14,6 @@ const dispatcher: Dispatcher =
   args.h2c === 'true'
     ? new H2CClient(upstream.origin, { maxConcurrentStreams: 1_000 })
     : new Agent({ connections: 4 });
-let accepted = 0;
 
 const FORWARDED = [
   'content-type',
@@ -55,22 +53,11 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buff
     });
 }
 
-const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => forward(req, res, Buffer.concat(chunks)));
-});
-server.on('connection', () => {
-  accepted += 1;
-});
-
-serveChild({
-  accepted: () => accepted,
-  close: async () => {
-    server.closeAllConnections();
-    await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher.close()]);
+serveHttp1Child(
+  (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => forward(req, res, Buffer.concat(chunks)));
   },
-});
-server.listen(0, '127.0.0.1', () => {
-  void send({ type: 'ready', ports: { h1: (server.address() as AddressInfo).port } });
-});
+  () => dispatcher.close(),
+);

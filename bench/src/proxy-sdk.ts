@@ -5,15 +5,13 @@
  * in both directions (no McpServer/Client logic in between).
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { childArgs, send, serveChild } from './ipc.ts';
+import { childArgs, serveHttp1Child } from './ipc.ts';
 
 const upstreamUrl = new URL(childArgs().upstream ?? 'http://127.0.0.1:1/mcp');
-let accepted = 0;
 const sessions = new Map<string, StreamableHTTPServerTransport>();
 
 function errorFor(message: JSONRPCMessage, error: unknown): JSONRPCMessage | undefined {
@@ -72,23 +70,4 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   await (await openSession()).handleRequest(req, res);
 }
 
-const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-  handle(req, res).catch(() => {
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
-  });
-});
-server.on('connection', () => {
-  accepted += 1;
-});
-
-serveChild({
-  accepted: () => accepted,
-  close: async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  },
-});
-server.listen(0, '127.0.0.1', () => {
-  void send({ type: 'ready', ports: { h1: (server.address() as AddressInfo).port } });
-});
+serveHttp1Child(handle);

@@ -4,15 +4,13 @@
  * fast upstream. Counts accepted TCP connections.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { send, serveChild } from './ipc.ts';
+import { serveHttp1Child } from './ipc.ts';
 import { ECHO_TOOL, SLEEP_MS, SLEEP_TOOL } from './mcp-echo.ts';
 
-let accepted = 0;
 const transports = new Map<string, StreamableHTTPServerTransport>();
 
 function createSessionServer(): McpServer {
@@ -56,23 +54,4 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   await transport.handleRequest(req, res);
 }
 
-const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-  handle(req, res).catch(() => {
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
-  });
-});
-server.on('connection', () => {
-  accepted += 1;
-});
-
-serveChild({
-  accepted: () => accepted,
-  close: async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  },
-});
-server.listen(0, '127.0.0.1', () => {
-  void send({ type: 'ready', ports: { h1: (server.address() as AddressInfo).port } });
-});
+serveHttp1Child(handle);
