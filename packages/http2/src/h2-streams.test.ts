@@ -31,6 +31,17 @@ async function open(
   return connection;
 }
 
+/** A caller's h2c dispatcher whose bodyTimeout (200 ms) an idle stream would outlive. */
+function shortBodyTimeoutPool(url: string): Pool {
+  const pool = new Pool(new URL(url).origin, {
+    allowH2: true,
+    useH2c: true,
+    bodyTimeout: 200,
+  } as Pool.Options);
+  ownedPools.push(pool);
+  return pool;
+}
+
 function sse(res: Res, events: string[]): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const e of events) res.write(e);
@@ -71,12 +82,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
 
   it('keeps an idle SSE response alive past the dispatcher bodyTimeout', async () => {
     server = await startH2Server({});
-    const pool = new Pool(new URL(server.url).origin, {
-      allowH2: true,
-      useH2c: true,
-      bodyTimeout: 200,
-    } as Pool.Options);
-    ownedPools.push(pool);
+    const pool = shortBodyTimeoutPool(server.url);
     server.intercept = (_req, res, message) => {
       if (message?.method !== 'slow/sse') return false;
       sse(res, [': opened\n\n']);
@@ -95,12 +101,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
 
   it('keeps an idle GET stream alive past the dispatcher bodyTimeout', async () => {
     server = await startH2Server({});
-    const pool = new Pool(new URL(server.url).origin, {
-      allowH2: true,
-      useH2c: true,
-      bodyTimeout: 200,
-    } as Pool.Options);
-    ownedPools.push(pool);
+    const pool = shortBodyTimeoutPool(server.url);
     let gets = 0;
     server.intercept = (req, res) => {
       if (req.method !== 'GET') return false;
