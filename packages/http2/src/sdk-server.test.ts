@@ -232,3 +232,33 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe("serverStream: 'on-demand' (SDK server on HTTP/1.1)", () => {
+  it('holds a GET stream, and its socket, only between openServerStream() and closeServerStream()', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand' });
+    const sockets = server?.openConnections() ?? 0;
+    expect(server?.openGetStreams).toBe(0);
+    expect(conn.serverStreamOpen).toBe(false);
+
+    conn.openServerStream();
+    await server?.waitForGetStreams(1);
+    await server?.broadcast('notifications/tools/list_changed', {});
+    expect(await conn.receive()).toMatchObject({ method: 'notifications/tools/list_changed' });
+
+    conn.closeServerStream();
+    expect(conn.serverStreamOpen).toBe(false);
+    await server?.waitForGetStreams(0);
+    // The stream's socket is gone too: what is left is at most the keep-alive socket of POSTs.
+    expect(server?.openConnections()).toBeLessThanOrEqual(sockets);
+
+    conn.openServerStream();
+    await server?.waitForGetStreams(1);
+  });
+
+  it('opens nothing before openServerStream(), in any case', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand' });
+    const echoed = await conn.request(call('echo', { text: 'no stream' }));
+    expect(textOf(echoed)).toBe('no stream');
+    expect(server?.seen.filter((s) => s.method === 'GET')).toEqual([]);
+  });
+});
