@@ -1,8 +1,8 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Connection, JsonRpcResponse } from '@mcp/connection-core';
+import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initialize } from '../test/helpers.ts';
-import { type SdkHttp1Server, startSdkHttp1Server } from '../test/sdk-http1-server.ts';
 import type { OriginBusyMessage } from './channels.ts';
 import { OriginPool } from './origin-pool.ts';
 
@@ -75,10 +75,10 @@ function nextOriginBusy(timeoutMs = 10_000): Promise<OriginBusyMessage> {
 }
 
 describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
-  let server: SdkHttp1Server;
+  let server: SdkServer;
 
   beforeEach(async () => {
-    server = await startSdkHttp1Server();
+    server = await startSdkServer({ mode: 'sse' });
   });
   afterEach(async () => {
     await server.close();
@@ -97,8 +97,8 @@ describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
         callTool(s, 'slow', { ms: 100 }),
       ]),
     );
-    expect(answers.map(text)).toEqual(sessions.flatMap((_, i) => [`e${i}`, 'slept 100']));
-    expect(server.openGetStreams()).toBe(64);
+    expect(answers.map(text)).toEqual(sessions.flatMap((_, i) => [`e${i}`, 'slept 100 ms']));
+    expect(server.openGetStreams).toBe(64);
     const origin = pool.stats().origins[0];
     expect(origin).toMatchObject({ protocol: 'h1', sessions: 64, rejected: 0, waiting: 0 });
     // 64 GET sockets, and sockets for up to 128 requests at once: far from either budget.
@@ -122,7 +122,7 @@ describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
       [first, second, third].map((s) => callTool(s, 'echo', { text: 'x' })),
     );
     expect(answers.map(text)).toEqual(['x', 'x', 'x']);
-    expect(server.openGetStreams()).toBe(2);
+    expect(server.openGetStreams).toBe(2);
     expect(pool.stats().origins[0]?.rejected).toBeGreaterThanOrEqual(1);
   });
 
@@ -138,7 +138,7 @@ describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
       limitName: 'maxHttp1SocketsPerOrigin',
       limit: 1,
     });
-    expect(text(await running)).toBe('slept 300');
+    expect(text(await running)).toBe('slept 300 ms');
     expect(text(await waiting)).toBe('waited');
     expect(pool.stats().origins[0]).toMatchObject({ rejected: 1, waiting: 0 });
   });
@@ -151,7 +151,7 @@ describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
     expect(error).toMatchObject({ code: 'MCP_ORIGIN_BUSY', reason: 'queue-timeout', limit: 1 });
     expect((error as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(100);
     expect(pool.stats().origins[0]?.waiting).toBe(0);
-    expect(text(await running)).toBe('slept 2000');
+    expect(text(await running)).toBe('slept 2000 ms');
   });
 
   it('take an aborted request out of the wait queue at once', async () => {
@@ -166,6 +166,6 @@ describe('OriginPool in front of the official SDK server on HTTP/1.1', () => {
     // connection sends for it (without the cancel, both would wait).
     expect(pool.stats().origins[0]?.waiting).toBe(1);
     await expect(aborted).rejects.toMatchObject({ code: 'MCP_ABORTED' });
-    expect(text(await running)).toBe('slept 1000');
+    expect(text(await running)).toBe('slept 1000 ms');
   });
 });
