@@ -14,8 +14,6 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 4096;
 export const DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN = 256;
 /** HTTP/1.1: sockets per origin for server streams (GET), apart from the request sockets. */
 export const DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN = 256;
-/** Requests that may wait for a free socket or stream slot, per origin and kind. */
-export const DEFAULT_MAX_QUEUED_PER_ORIGIN = 4096;
 /** How long a request may wait for a free socket or stream slot before OriginBusyError. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 10_000;
 /** A TCP connection with no stream open this long is closed; the next request reconnects. */
@@ -93,7 +91,7 @@ export const originPoolOptionsSchema = z
     maxHttp1StreamSocketsPerOrigin: positiveInt.default(
       DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN,
     ),
-    maxQueuedPerOrigin: z.number().int().min(0).default(DEFAULT_MAX_QUEUED_PER_ORIGIN),
+    maxQueuedPerOrigin: z.number().int().min(0).optional(),
     queueTimeoutMs: positiveInt.default(DEFAULT_QUEUE_TIMEOUT_MS),
     idleTimeoutMs: positiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
     pingIntervalMs: z.number().int().min(0).default(DEFAULT_PING_INTERVAL_MS),
@@ -119,7 +117,13 @@ export const originPoolOptionsSchema = z
         message: `must be below maxConnectionsPerOrigin x maxConcurrentStreams (${streams}), so that requests keep stream slots beside each session's server stream`,
       });
     }
-  });
+  })
+  .transform((o) => ({
+    ...o,
+    // Until an origin's first connection is up, every request waits: a burst as large as the
+    // HTTP/2 ceiling (16,384 by default) must fit.
+    maxQueuedPerOrigin: o.maxQueuedPerOrigin ?? o.maxConnectionsPerOrigin * o.maxConcurrentStreams,
+  }));
 
 export interface OriginPoolOptions<O extends object> {
   /** HTTP/2: TCP connections per origin at most. Default 4. */
@@ -135,7 +139,9 @@ export interface OriginPoolOptions<O extends object> {
   maxHttp1StreamSocketsPerOrigin?: number;
   /**
    * Requests that may wait for a free socket or stream slot, per origin and kind (requests,
-   * server streams); past it a request fails at once with OriginBusyError. Default 4096.
+   * server streams); past it a request fails at once with OriginBusyError. Default:
+   * maxConnectionsPerOrigin x maxConcurrentStreams (16,384), so a burst that fits the HTTP/2
+   * connections also fits the queue while the first connection opens.
    */
   maxQueuedPerOrigin?: number;
   /** How long (ms) a request may wait for a free socket or stream slot. Default 10 000. */
