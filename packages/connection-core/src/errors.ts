@@ -124,6 +124,7 @@ export type InvalidMessageIssue =
   | 'bad-version'
   | 'bad-id'
   | 'result-and-error'
+  | 'method-and-response'
   | 'not-jsonrpc'
   | 'invalid-field';
 
