@@ -1,6 +1,7 @@
+import type { JsonRpcRequest } from '@mcp/connection-core';
 import { OriginPool } from '@mcp/pool';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './test-support.ts';
+import { type Harness, INITIALIZE, startHarness } from './test-support.ts';
 
 let harness: Harness | undefined;
 
@@ -23,16 +24,7 @@ describe('the @mcp/pool README example against the proxy', () => {
         // The README's steps: the GET stream is still opening when `await using` closes it.
         await using pool = new OriginPool({ h2c: [new URL(endpoint).origin] });
         const alice = await pool.connection(endpoint, { key: 'alice' });
-        await alice.request({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'me', version: '1' },
-          },
-        });
+        await alice.request(INITIALIZE as JsonRpcRequest);
         await alice.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
       }
     } finally {
