@@ -10,7 +10,7 @@ import {
   type ExampleUpstreamOptions,
   startExampleUpstream,
 } from './example-upstream.ts';
-import { createLogger } from './logger.ts';
+import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 
@@ -36,7 +36,7 @@ export async function startHarness(
   });
   const proxy = await startProxy({
     config,
-    logger: createLogger(config.logLevel, logDestination),
+    logger: createProxyLogger(config, logDestination),
     connector: createPoolConnector(config),
   });
   return {

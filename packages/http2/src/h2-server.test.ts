@@ -174,7 +174,10 @@ describe('over h2c (node:http2 fixture)', () => {
   });
 
   it("sends a message's own headers over the connection's, never over the protocol's", async () => {
-    const conn = await open({}, { serverStream: false, headers: { authorization: 'Bearer fixed' } });
+    const conn = await open(
+      {},
+      { serverStream: false, headers: { authorization: 'Bearer fixed' } },
+    );
     const own = { Authorization: 'Bearer own', 'mcp-session-id': 'forged' };
     await conn.request(request('ping'), { headers: own });
     await conn.notify({ jsonrpc: '2.0', method: 'notifications/x' }, { headers: own });

@@ -16,9 +16,11 @@ import { type DownstreamRequest, header, type ResponseSink } from '../http-types
 import type { Logger } from '../logger.ts';
 import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
+import { checkClientQuota, findSession, identify } from '../session-access.ts';
 import type { ProxySession } from '../session-registry.ts';
 import { acceptedFormats, checkAccept, checkContentType } from '../validate.ts';
 import {
+  ownHeaders,
   SESSION_HEADER,
   type SessionCredentials,
   updateCredentials,
@@ -63,6 +65,7 @@ export async function handlePost(
   const sessionId = header(req.headers, SESSION_HEADER);
   const isInitialize = isJsonRpcRequest(message) && message.method === 'initialize';
   const requestId = isJsonRpcRequest(message) ? message.id : null;
+  const client = identify(ctx, req);
   let session: ProxySession | undefined;
   if (sessionId === undefined) {
     if (!isInitialize) {
@@ -101,11 +104,13 @@ export async function handlePost(
         requestId,
       );
     }
+    const overQuota = checkClientQuota(ctx, client, log);
+    if (overQuota) return sendRejection(res, overQuota, requestId);
     const credentials: SessionCredentials = { authorization: undefined };
     updateCredentials(credentials, req);
     const headers = upstreamHeaders(upstream, credentials);
     try {
-      session = await ctx.sessions.create(upstream, credentials, (id) =>
+      session = await ctx.sessions.create(upstream, client, credentials, (id) =>
         ctx.connector.connect(upstream, id, headers),
       );
     } catch (err) {
@@ -132,7 +137,7 @@ export async function handlePost(
       );
     }
   } else {
-    session = ctx.sessions.get(sessionId, upstream.name);
+    session = findSession(ctx, upstream, sessionId, client, log);
     if (!session)
       return sendRejection(res, { status: 404, message: 'Session not found' }, requestId);
     updateCredentials(session.credentials, req);
@@ -149,6 +154,7 @@ export async function handlePost(
     }
   }
   const headers = { [SESSION_HEADER]: session.id };
+  const upstreamOwn = ownHeaders(upstream, req);
 
   if (isJsonRpcRequest(message)) {
     if (ctx.load.inFlight >= ctx.config.limits.maxConcurrentRequests || ctx.load.draining) {
@@ -188,7 +194,16 @@ export async function handlePost(
     ctx.load.enter();
     let outcome: Awaited<ReturnType<typeof relayRequest>>;
     try {
-      outcome = await relayRequest({ ctx, session, request: message, res, formats, headers, log });
+      outcome = await relayRequest({
+        ctx,
+        session,
+        request: message,
+        res,
+        formats,
+        headers,
+        upstreamHeaders: upstreamOwn,
+        log,
+      });
     } finally {
       ctx.load.leave();
     }
@@ -223,9 +238,9 @@ export async function handlePost(
       const controller = cancelled === undefined ? undefined : session.inFlight.get(cancelled);
       // Aborting the upstream request sends notifications/cancelled upstream itself.
       if (controller) controller.abort(new RelayAbort('client-cancelled'));
-      else await session.connection.notify(message);
+      else await session.connection.notify(message, { headers: upstreamOwn });
     } else {
-      await session.connection.respond(message);
+      await session.connection.respond(message, { headers: upstreamOwn });
     }
   } catch (err) {
     if (err instanceof SessionExpiredError) {
