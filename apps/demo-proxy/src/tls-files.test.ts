@@ -2,7 +2,7 @@
  * Bad TLS files stop the start script with exit 2 and a message naming the config field and
  * the reason (issue #13, item 5), instead of a stack or a bare OpenSSL error.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,18 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
 import { checkTlsFiles } from './tls-files.ts';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs the start script on a config with these TLS files; resolves its exit code and stderr. */
 async function start(dir: string, cert: string, key: string) {
@@ -53,30 +45,8 @@ describe.skipIf(!hasOpenssl())('TLS files checked at start-up', () => {
   let otherKey: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'demo-proxy-tls-files-'));
-    cert = join(dir, 'cert.pem');
-    key = join(dir, 'key.pem');
+    ({ cert, key } = writeSelfSignedCertificate(dir));
     otherKey = join(dir, 'other-key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     writeFileSync(otherKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'garbage.pem'), 'not a certificate\n');
