@@ -25,7 +25,7 @@ export function identify(ctx: ProxyContext, req: DownstreamRequest): ClientIdent
  * credentials (or with none, when the request has some) is answered as unknown: the caller
  * sends 404, so a stolen id without its credentials learns nothing.
  */
-export function findSession(
+export function findClientSession(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   sessionId: string,

@@ -4,7 +4,7 @@ import { openEventStream } from '../event-stream.ts';
 import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendRejection } from '../replies.ts';
-import { checkStreamTakeover, findSession, identify, replayFrom } from '../session-access.ts';
+import { checkStreamTakeover, findClientSession, identify, replayFrom } from '../session-access.ts';
 import { acceptedFormats, checkAccept } from '../validate.ts';
 import { SESSION_HEADER } from './common.ts';
 
@@ -34,7 +34,7 @@ export function handleGet(
     return;
   }
   const client = identify(ctx, req);
-  const session = findSession(ctx, upstream, sessionId, client, log);
+  const session = findClientSession(ctx, upstream, sessionId, client, log);
   if (!session) {
     sendRejection(res, { status: 404, message: 'Session not found' });
     return;
