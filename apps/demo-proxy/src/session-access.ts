@@ -59,8 +59,8 @@ export function checkClientQuota(
 
 /**
  * 409 for a GET on a session created without credentials while its stream is open: nothing
- * tells its client from another, so the stream stays with whoever opened it (the MCP spec lets
- * a server refuse a second stream). A bound session's owner may replace its own stream.
+ * tells its client from another, so the stream stays with whoever opened it (as the official SDK
+ * servers answer a second GET). A bound session's owner may replace its own stream.
  */
 export function checkStreamTakeover(
   ctx: ProxyContext,
