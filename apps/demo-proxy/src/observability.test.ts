@@ -133,6 +133,18 @@ describe('observability and credentials', () => {
       // A request without Authorization goes upstream without one: never with a stored token.
       expect((await list()).status).toBe(200);
       expect(harness.upstream.authorizations).toHaveLength(2);
+      // Another client (another client id) with its own token cannot use the session at all.
+      const thief = await raw(`${proxy.url}/authed/mcp`, {
+        headers: {
+          ...MCP_HEADERS,
+          'x-client-id': 'c2',
+          authorization: 'Bearer thief',
+          'mcp-session-id': id,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+      });
+      expect(thief.status).toBe(404);
+      expect(harness.upstream.authorizations).not.toContain('Bearer thief');
     } finally {
       await proxy.close();
     }
