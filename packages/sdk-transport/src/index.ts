@@ -1,0 +1,7 @@
+export { poolTransport } from './pool.ts';
+export { type ConnectionSource, ConnectionTransport } from './transport.ts';
+export type {
+  MessageHandler,
+  SdkMessage,
+  TransportSendOptions,
+} from './types.ts';
