@@ -95,7 +95,7 @@ describe.each(matrix)('SDK v1 Client over ConnectionTransport, %s over %s', (_, 
         onprogress: () => {},
       },
     );
-    expect(firstText(result)).toBe('did 3');
+    expect(firstText(result)).toBe('did 4');
   });
 
   it('times out without resetTimeoutOnProgress and cancels the request on the server', async () => {

@@ -29,10 +29,10 @@ function buildServer(subscribed: Set<string>): McpServer {
     { inputSchema: { steps: z.number(), gapMs: z.number() } },
     async ({ steps, gapMs }, extra) => {
       const token = extra._meta?.progressToken;
-      for (let i = 1; i <= steps; i++) {
-        if (gapMs > 0) await delay(gapMs, undefined, { signal: extra.signal }).catch(() => {});
-        if (extra.signal.aborted) break;
-        if (token !== undefined) {
+      // Progress 1 at once, then one every gapMs; the result right after the last.
+      for (let i = 1; i <= steps && !extra.signal.aborted; i++) {
+        if (i > 1) await delay(gapMs, undefined, { signal: extra.signal }).catch(() => {});
+        if (token !== undefined && !extra.signal.aborted) {
           await extra.sendNotification({
             method: 'notifications/progress',
             params: { progressToken: token, progress: i, total: steps },

@@ -35,10 +35,10 @@ function buildServer(subscribed: Set<string>): McpServer {
     async ({ steps, gapMs }, ctx) => {
       const token = ctx.mcpReq._meta?.progressToken;
       const signal = ctx.mcpReq.signal;
-      for (let i = 1; i <= steps; i++) {
-        if (gapMs > 0) await delay(gapMs, undefined, { signal }).catch(() => {});
-        if (signal.aborted) break;
-        if (token !== undefined) {
+      // Progress 1 at once, then one every gapMs; the result right after the last.
+      for (let i = 1; i <= steps && !signal.aborted; i++) {
+        if (i > 1) await delay(gapMs, undefined, { signal }).catch(() => {});
+        if (token !== undefined && !signal.aborted) {
           await ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken: token, progress: i, total: steps },
