@@ -85,9 +85,9 @@ describe.each(matrix)('SDK v1 Client over ConnectionTransport, %s over %s', (_, 
   });
 
   it('keeps a request alive past its timeout while progress arrives (resetTimeoutOnProgress)', async () => {
-    // Three steps 600 ms apart (1.8 s) outlast a 1.5 s timeout only if each progress resets it.
+    // Four steps 600 ms apart (1.8 s) outlast a 1.5 s timeout only if each progress resets it.
     const result = await client.callTool(
-      { name: 'paced', arguments: { steps: 3, gapMs: 600 } },
+      { name: 'paced', arguments: { steps: 4, gapMs: 600 } },
       undefined,
       {
         timeout: 1500,
