@@ -3,7 +3,7 @@ import type { JsonRpcErrorResponse, JsonRpcId, JsonRpcMessage } from '@mcp/conne
 /**
  * The options the official SDK passes to `Transport.send()`: v1's (`@modelcontextprotocol/sdk`)
  * and v2's (`@modelcontextprotocol/client`), which adds `requestSignal`, `onRequestStreamEnd` and
- * `headers`. Written out here so neither SDK is needed at run time; `transport.test-d.ts` checks
+ * `headers`. Written out here so neither SDK is needed at run time; the typecheck of `test/clients.ts` checks
  * that `ConnectionTransport` is assignable to both SDKs' `Transport`.
  */
 export interface TransportSendOptions {
