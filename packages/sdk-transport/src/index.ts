@@ -1,3 +1,4 @@
+export type { ConnectionTransportOptions, UnauthorizedHandler } from './options.ts';
 export { poolTransport } from './pool.ts';
 export { type ConnectionSource, ConnectionTransport } from './transport.ts';
 export type {

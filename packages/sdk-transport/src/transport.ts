@@ -1,7 +1,10 @@
 import {
   type Connection,
   ConnectionClosedError,
+  ErrorCode,
+  type HttpStatusError,
   InvalidStateError,
+  isMcpConnectionError,
   isJsonRpcRequest,
   isJsonRpcResponse,
   type JsonRpcId,
@@ -10,6 +13,7 @@ import {
   type JsonRpcResponse,
   UnsupportedError,
 } from '@mcp/connection-core';
+import { type ConnectionTransportOptions, parseConnectionTransportOptions } from './options.ts';
 import type { MessageHandler, SdkMessage, TransportSendOptions } from './types.ts';
 
 /** Where a transport gets its connection: one given, or one made when the SDK starts it. */
@@ -42,6 +46,7 @@ export class ConnectionTransport {
   readonly hasPerRequestStream = true;
 
   #source: ConnectionSource;
+  #options: ConnectionTransportOptions;
   #connection: Connection | undefined;
   #started = false;
   #closed = false;
@@ -50,11 +55,13 @@ export class ConnectionTransport {
   /** Requests in flight by id, each with the controller that cancels it. */
   readonly #inFlight = new Map<JsonRpcId, AbortController>();
 
-  constructor(source: ConnectionSource) {
+  /** Throws TypeError for what is not a connection, InvalidOptionsError for a bad option. */
+  constructor(source: ConnectionSource, options: ConnectionTransportOptions = {}) {
     if (typeof source !== 'function' && !isConnection(source)) {
       throw new TypeError('ConnectionTransport needs a Connection or a function returning one');
     }
     this.#source = source;
+    this.#options = parseConnectionTransportOptions(options);
   }
 
   /** The server's session id, once `initialize` was answered. */
@@ -106,10 +113,10 @@ export class ConnectionTransport {
       );
     }
     const message = withId(outgoing);
-    if (isJsonRpcResponse(message)) return connection.respond(message);
+    if (isJsonRpcResponse(message)) return this.#authorized(() => connection.respond(message));
     if (isJsonRpcRequest(message)) return this.#request(connection, message, options);
     if (message.method === CANCELLED && this.#cancel(message.params)) return;
-    return connection.notify(message);
+    return this.#authorized(() => connection.notify(message));
   }
 
   /** Ends the session (DELETE) and closes the connection; `onclose` is called once. */
@@ -144,11 +151,13 @@ export class ConnectionTransport {
     this.#inFlight.set(message.id, controller);
     let response: JsonRpcResponse;
     try {
-      response = await connection.request(message, {
-        signal: controller.signal,
-        timeoutMs: SDK_OWNS_THE_DEADLINE_MS,
-        onMessage: (related) => this.#deliver(related),
-      });
+      response = await this.#authorized(() =>
+        connection.request(message, {
+          signal: controller.signal,
+          timeoutMs: SDK_OWNS_THE_DEADLINE_MS,
+          onMessage: (related) => this.#deliver(related),
+        }),
+      );
     } catch (error) {
       // Cancelled by the SDK (timeout, abort): it has settled the request itself already.
       if (controller.signal.aborted) return;
@@ -159,6 +168,19 @@ export class ConnectionTransport {
       if (this.#inFlight.get(message.id) === controller) this.#inFlight.delete(message.id);
     }
     this.#deliver(response);
+  }
+
+  /** Runs `send`; after a 401 or 403, lets `onUnauthorized` get credentials and runs it once more. */
+  async #authorized<T>(send: () => Promise<T>): Promise<T> {
+    const onUnauthorized = this.#options.onUnauthorized;
+    if (onUnauthorized === undefined) return send();
+    try {
+      return await send();
+    } catch (error) {
+      if (!isAuthChallenge(error)) throw error;
+      await onUnauthorized(error);
+      return send();
+    }
   }
 
   /** Cancels the request a `notifications/cancelled` names; false when none is in flight. */
@@ -198,6 +220,13 @@ export class ConnectionTransport {
     this.#closeReported = true;
     this.onclose?.();
   }
+}
+
+/** A 401 or 403 from the server (matched by code, so another copy of the package counts too). */
+function isAuthChallenge(error: unknown): error is HttpStatusError {
+  if (!isMcpConnectionError(error) || error.code !== ErrorCode.HTTP_STATUS) return false;
+  const status = (error as HttpStatusError).status;
+  return status === 401 || status === 403;
 }
 
 /** JSON-RPC writes a missing id as null (an error about a message whose id was unreadable). */
