@@ -3,11 +3,11 @@
 // SDK's own StreamableHTTPClientTransport (CONFORMANCE_TRANSPORT=sdk), doing what each scenario
 // (MCP_CONFORMANCE_SCENARIO) asks of it against the server URL given last on the command line.
 import { createHttp2Connection } from '@mcp/http2';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import {
   ClientCredentialsProvider,
   PrivateKeyJwtProvider,
 } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -38,7 +38,8 @@ function transportFor(kind: Kind, url: string, provider?: OAuthClientProvider): 
     fetch: async (input, init) => {
       const send = async () => {
         const headers = new Headers(init?.headers);
-        for (const [name, value] of Object.entries(await bearer(provider))) headers.set(name, value);
+        for (const [name, value] of Object.entries(await bearer(provider)))
+          headers.set(name, value);
         return fetch(input, { ...init, headers });
       };
       const response = await send();
