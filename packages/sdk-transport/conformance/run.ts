@@ -3,6 +3,8 @@
 // scenario's result and the pass counts, writes them to conformance/results.json, and exits 1
 // when a scenario passes with the SDK's transport and fails with ours.
 //   pnpm --filter @mcp/sdk-transport conformance
+// With --recorded-sdk (CI), only ours runs, compared with the SDK results in results.json
+// (recorded by a full run with the same pinned suite), which halves the time.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,12 +72,18 @@ function findChecks(dir: string): string | undefined {
   return undefined;
 }
 
+type Results = Record<string, Record<Kind, Outcome>>;
+const resultsFile = join(here, 'results.json');
+
 function main(): number {
+  const recorded = process.argv.includes('--recorded-sdk')
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { results: Results }).results
+    : undefined;
   const out = mkdtempSync(join(tmpdir(), 'sdk-transport-conformance-'));
-  const results: Record<string, Record<Kind, Outcome>> = {};
+  const results: Results = {};
   try {
     for (const scenario of clientScenarios()) {
-      const sdk = runScenario('sdk', scenario, out);
+      const sdk = recorded?.[scenario]?.sdk ?? runScenario('sdk', scenario, out);
       const ours = runScenario('ours', scenario, out);
       results[scenario] = { sdk, ours };
       const mark = (o: Outcome) => (o.passed ? 'pass' : `FAIL ${o.failed.join(',')}`);
@@ -93,9 +101,9 @@ function main(): number {
     regressions,
     results,
   };
-  writeFileSync(join(here, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (recorded === undefined) writeFileSync(resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `conformance client scenarios: SDK transport ${summary.passed.sdk}/${rows.length}, ConnectionTransport ${summary.passed.ours}/${rows.length}`,
+    `conformance client scenarios: SDK transport ${summary.passed.sdk}/${rows.length}${recorded === undefined ? '' : ' (recorded)'}, ConnectionTransport ${summary.passed.ours}/${rows.length}`,
   );
   if (regressions.length > 0) console.log(`passing with the SDK only: ${regressions.join(', ')}`);
   return rows.length > 0 && regressions.length === 0 ? 0 : 1;
