@@ -7,9 +7,8 @@ import { createHttp2Connection } from '@mcp/http2';
 import { ConnectionTransport } from '@mcp/sdk-transport';
 import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { type ClientFactory, ECHO_ARGUMENTS } from './clients.ts';
-
-const CLIENT_INFO = { name: 'bench', version: '1.0.0' };
+import type { ClientFactory } from './clients.ts';
+import { CLIENT_INFO, callingTool } from './clients-sdk.ts';
 
 const transportTo = (url: string) =>
   new ConnectionTransport(createHttp2Connection({ url, h2c: true }));
@@ -17,21 +16,11 @@ const transportTo = (url: string) =>
 export const sdkV1Ours: ClientFactory = async (url, tool) => {
   const client = new ClientV1(CLIENT_INFO);
   await client.connect(transportTo(url));
-  return {
-    call: async () => {
-      await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS });
-    },
-    close: () => client.close(),
-  };
+  return callingTool(client, tool);
 };
 
 export const sdkV2Ours: ClientFactory = async (url, tool) => {
   const client = new ClientV2(CLIENT_INFO);
   await client.connect(transportTo(url));
-  return {
-    call: async () => {
-      await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS });
-    },
-    close: () => client.close(),
-  };
+  return callingTool(client, tool);
 };

@@ -3,21 +3,14 @@
 import { ErrorCode } from '@mcp/connection-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionTo, connectV1, firstText } from '../test/clients.ts';
-import type { HttpFlavor, TestServer } from '../test/host.ts';
+import type { TestServer } from '../test/host.ts';
+import { SERVER_MATRIX } from '../test/matrix.ts';
 import { startV1Server } from '../test/server-v1.ts';
-import { startV2Server } from '../test/server-v2.ts';
 import { ConnectionTransport } from './index.ts';
-
-const matrix: Array<[string, HttpFlavor, (flavor: HttpFlavor) => Promise<TestServer>]> = [
-  ['v1 server', 'h1', startV1Server],
-  ['v1 server', 'h2c', startV1Server],
-  ['v2 server', 'h1', startV2Server],
-  ['v2 server', 'h2c', startV2Server],
-];
 
 const echo = (text: string) => ({ name: 'echo', arguments: { text } });
 
-describe.each(matrix)('ConnectionTransport lifecycle, %s over %s', (_, flavor, start) => {
+describe.each(SERVER_MATRIX)('ConnectionTransport lifecycle, %s over %s', (_, flavor, start) => {
   let server: TestServer;
 
   beforeAll(async () => {

@@ -14,7 +14,15 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { type HostedSession, type HttpFlavor, startHost, type TestServer } from './host.ts';
-import { LANGUAGES, STATIC_URI } from './shared.ts';
+import {
+  askAnswer,
+  completeLanguage,
+  completeMemoName,
+  MEMO_TEMPLATE,
+  readMemo,
+  reviewPrompt,
+  STATIC_URI,
+} from './shared.ts';
 
 function buildServer(subscribed: Set<string>): McpServer {
   const server = new McpServer(
@@ -67,30 +75,28 @@ function buildServer(subscribed: Set<string>): McpServer {
       },
       ElicitResultSchema,
     );
-    return { content: [{ type: 'text', text: `${answer.action}: ${answer.content?.name}` }] };
+    return askAnswer(answer);
   });
   server.registerResource('hello', STATIC_URI, { mimeType: 'text/plain' }, async (uri) => ({
     contents: [{ uri: uri.href, text: 'hello from v1' }],
   }));
   server.registerResource(
     'memo',
-    new ResourceTemplate('memo://{name}', {
+    new ResourceTemplate(MEMO_TEMPLATE, {
       list: undefined,
-      complete: { name: (value) => ['alpha', 'beta'].filter((n) => n.startsWith(value)) },
+      complete: { name: completeMemoName },
     }),
     {},
-    async (uri, { name }) => ({ contents: [{ uri: uri.href, text: `memo ${String(name)}` }] }),
+    async (uri, { name }) => readMemo(uri, name),
   );
   server.registerPrompt(
     'review',
     {
       argsSchema: {
-        language: completable(z.string(), (value) => LANGUAGES.filter((l) => l.startsWith(value))),
+        language: completable(z.string(), completeLanguage),
       },
     },
-    ({ language }) => ({
-      messages: [{ role: 'user', content: { type: 'text', text: `Review this ${language}` } }],
-    }),
+    ({ language }) => reviewPrompt(language),
   );
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     subscribed.add(request.params.uri);
