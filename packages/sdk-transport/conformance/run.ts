@@ -6,7 +6,7 @@
 // With --recorded-sdk (CI), only ours runs, compared with the SDK results in results.json
 // (recorded by a full run with the same pinned suite), which halves the time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,14 @@ function clientScenarios(): string[] {
   return [...section.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1] as string);
 }
 
-/** Runs one scenario and reads its checks.json: it passes when no check is a FAILURE. */
-function runScenario(kind: Kind, scenario: string, out: string): Outcome {
-  const dir = join(out, kind, scenario.replaceAll('/', '_'));
-  conformance(
+/**
+ * Runs one scenario and reads its checks.json: it passes when no check is a FAILURE. A run that
+ * wrote no result at all (the suite itself failed or ran out of time, as on a loaded machine)
+ * is tried once more before it counts as failed.
+ */
+function runScenario(kind: Kind, scenario: string, out: string, attempt = 1): Outcome {
+  const dir = join(out, kind, scenario.replaceAll('/', '_'), String(attempt));
+  const output = conformance(
     [
       'client',
       '--command',
@@ -59,13 +63,18 @@ function runScenario(kind: Kind, scenario: string, out: string): Outcome {
     { ...process.env, CONFORMANCE_TRANSPORT: kind },
   );
   const found = findChecks(dir);
-  if (found === undefined) return { passed: false, checks: 0, failed: ['(no checks.json)'] };
+  if (found === undefined) {
+    if (attempt < 2) return runScenario(kind, scenario, out, attempt + 1);
+    console.error(`${kind} ${scenario}: no result written; the suite said:\n${output}`);
+    return { passed: false, checks: 0, failed: ['(no checks.json)'] };
+  }
   const checks = JSON.parse(readFileSync(found, 'utf8')) as Array<{ id: string; status: string }>;
   const failed = checks.filter((c) => c.status === 'FAILURE').map((c) => c.id);
   return { passed: failed.length === 0, checks: checks.length, failed };
 }
 
 function findChecks(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
   for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     if (entry.endsWith('checks.json')) return join(dir, entry);
   }
