@@ -58,7 +58,16 @@ function header(req: NodeRequest, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export async function startHost(flavor: HttpFlavor, factory: SessionFactory): Promise<TestServer> {
+export interface HostOptions {
+  /** When set, requests without `authorization: <this>` get 401 and a Bearer challenge. */
+  authorization?: string;
+}
+
+export async function startHost(
+  flavor: HttpFlavor,
+  factory: SessionFactory,
+  options: HostOptions = {},
+): Promise<TestServer> {
   const sessions = new Map<string, HostedSession>();
   const deleted: string[] = [];
   const cancelled: TestServer['cancelled'] = [];
@@ -68,6 +77,14 @@ export async function startHost(flavor: HttpFlavor, factory: SessionFactory): Pr
   let connections = 0;
 
   const handle = async (req: NodeRequest, res: NodeResponse): Promise<void> => {
+    if (
+      options.authorization !== undefined &&
+      req.headers.authorization !== options.authorization
+    ) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="mcp", scope="tools"' });
+      res.end();
+      return;
+    }
     const sessionId = header(req, 'mcp-session-id');
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     const message = body as { method?: string; params?: TestServer['cancelled'][number] };

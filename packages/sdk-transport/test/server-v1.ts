@@ -13,7 +13,13 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { type HostedSession, type HttpFlavor, startHost, type TestServer } from './host.ts';
+import {
+  type HostedSession,
+  type HostOptions,
+  type HttpFlavor,
+  startHost,
+  type TestServer,
+} from './host.ts';
 import {
   askAnswer,
   completeLanguage,
@@ -127,6 +133,6 @@ async function openSession(registered: (id: string) => void): Promise<HostedSess
 }
 
 /** The SDK v1 server over HTTP/1.1 or h2c. */
-export function startV1Server(flavor: HttpFlavor): Promise<TestServer> {
-  return startHost(flavor, openSession);
+export function startV1Server(flavor: HttpFlavor, options?: HostOptions): Promise<TestServer> {
+  return startHost(flavor, openSession, options);
 }
