@@ -47,6 +47,11 @@ export const LimitsConfigSchema = z.strictObject({
   headersTimeoutMs: z.number().int().positive().default(10_000),
   /** Interval of SSE keep-alive comments, in ms. */
   keepAliveMs: z.number().int().positive().default(15_000),
+  /**
+   * How long a session's upstream GET stream stays open after the client's GET stream closed,
+   * in ms (a client that reconnects within it finds it open); then it closes.
+   */
+  serverStreamLingerMs: z.number().int().nonnegative().default(1_000),
 });
 
 export const PoolConfigSchema = z.strictObject({

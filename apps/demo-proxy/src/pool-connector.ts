@@ -39,6 +39,8 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
         reinitialize: true,
+        // The session's GET stream follows the client's (UpstreamStreamFollower).
+        serverStream: 'on-demand',
       });
     },
     stats(): OriginTransportStats[] {

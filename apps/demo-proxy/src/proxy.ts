@@ -34,6 +34,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     maxSessions: config.limits.maxSessions,
     idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
     bufferSize: config.limits.eventBufferSize,
+    serverStreamLingerMs: config.limits.serverStreamLingerMs,
     onCountChange: (upstream, delta) => metrics.sessions.inc({ upstream }, delta),
   });
   for (const u of config.upstreams) metrics.sessions.set({ upstream: u.name }, 0);

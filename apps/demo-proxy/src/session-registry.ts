@@ -5,6 +5,7 @@ import type { UpstreamConfig } from './config.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
 import type { SessionCredentials } from './handlers/common.ts';
+import { UpstreamStreamFollower } from './upstream-stream.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
@@ -17,6 +18,8 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
+  /** The upstream GET stream, open while the client's is. */
+  readonly upstreamStream: UpstreamStreamFollower;
   /** The client's latest Authorization (forwarded only where the upstream allows). */
   readonly credentials: SessionCredentials;
   /** True once initialize has been answered successfully. */
@@ -29,12 +32,14 @@ export class ProxySession {
     connection: Connection,
     bufferSize: number,
     credentials: SessionCredentials,
+    serverStreamLingerMs: number,
   ) {
     this.id = id;
     this.credentials = credentials;
     this.upstream = upstream;
     this.connection = connection;
     this.events = new EventBuffer(bufferSize);
+    this.upstreamStream = new UpstreamStreamFollower(connection, serverStreamLingerMs);
   }
 
   get closed(): boolean {
@@ -49,6 +54,7 @@ export class ProxySession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.upstreamStream.stop();
     this.serverStream?.end();
     this.serverStream = undefined;
     for (const controller of this.inFlight.values())
@@ -62,6 +68,7 @@ export interface SessionRegistryOptions {
   maxSessions: number;
   idleTimeoutMs: number;
   bufferSize: number;
+  serverStreamLingerMs: number;
   onCountChange: (upstream: string, delta: number) => void;
 }
 
@@ -118,6 +125,7 @@ export class SessionRegistry {
       connection,
       this.#options.bufferSize,
       credentials,
+      this.#options.serverStreamLingerMs,
     );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
