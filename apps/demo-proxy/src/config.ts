@@ -63,6 +63,8 @@ export const PoolConfigSchema = z.strictObject({
    * connectionsPerOrigin x maxConcurrentStreams / 2 sessions; past that, initialize gets 503.
    */
   maxConcurrentStreams: z.number().int().positive().default(100),
+  /** PEM files of certificate authorities trusted for https:// upstreams, beyond the system's. */
+  ca: z.array(z.string().min(1)).default([]),
 });
 
 export const ListenConfigSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { Connection } from '@mcp/connection-core';
-import { Http2Connection } from '@mcp/http2';
+import { type ServerStreamControl, streamControlOf } from './fallback-connection.ts';
 
 /**
  * The upstream GET stream of one session follows the client's: it opens when the client opens
@@ -14,12 +14,12 @@ import { Http2Connection } from '@mcp/http2';
  * (a legacy HTTP+SSE session, whose stream is the session) keep theirs open.
  */
 export class UpstreamStreamFollower {
-  readonly #connection: Http2Connection | undefined;
+  readonly #connection: ServerStreamControl | undefined;
   readonly #lingerMs: number;
   #linger: NodeJS.Timeout | undefined;
 
   constructor(connection: Connection, lingerMs: number) {
-    this.#connection = connection instanceof Http2Connection ? connection : undefined;
+    this.#connection = streamControlOf(connection);
     this.#lingerMs = lingerMs;
   }
 
