@@ -69,7 +69,9 @@ function observe(server: {
 }
 
 /** The proxy with default settings, in front of `upstream` at `/up/mcp`. */
-export async function startDefaultProxy(upstream: Upstream): Promise<ProxyServer> {
+export async function startDefaultProxy(
+  upstream: Pick<Upstream, 'url' | 'h2c'>,
+): Promise<ProxyServer> {
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
     upstreams: [{ name: 'up', url: upstream.url, h2c: upstream.h2c }],
