@@ -7,6 +7,7 @@ import {
   InvalidOptionsError,
   isMcpConnectionError,
   McpConnectionError,
+  OriginBusyError,
   ProtocolError,
   SessionExpiredError,
   SessionLimitError,
@@ -66,6 +67,23 @@ describe('errors', () => {
     expect(err.retryable).toBe(true);
     expect(err.origin).toBe('http://127.0.0.1:8080');
     expect(err.limit).toBe(2);
+    expect(isMcpConnectionError(err)).toBe(true);
+  });
+
+  it('name the origin, the budget and the wait of an origin busy error', () => {
+    const err = new OriginBusyError({
+      origin: 'http://127.0.0.1:8080',
+      reason: 'queue-timeout',
+      limitName: 'maxHttp1SocketsPerOrigin',
+      limit: 256,
+      waitedMs: 5000,
+    });
+    expect(err.code).toBe(ErrorCode.ORIGIN_BUSY);
+    expect(err.name).toBe('OriginBusyError');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('maxHttp1SocketsPerOrigin = 256');
+    expect(err.message).toContain('http://127.0.0.1:8080');
+    expect([err.reason, err.limit, err.waitedMs]).toEqual(['queue-timeout', 256, 5000]);
     expect(isMcpConnectionError(err)).toBe(true);
   });
 });

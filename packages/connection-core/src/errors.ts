@@ -16,6 +16,7 @@ export const ErrorCode = {
   QUEUE_FULL: 'MCP_QUEUE_FULL',
   RESPONSE_TOO_LARGE: 'MCP_RESPONSE_TOO_LARGE',
   SESSION_LIMIT: 'MCP_SESSION_LIMIT',
+  ORIGIN_BUSY: 'MCP_ORIGIN_BUSY',
   TRANSPORT: 'MCP_TRANSPORT',
   RECONNECT_FAILED: 'MCP_RECONNECT_FAILED',
   INVALID_OPTIONS: 'MCP_INVALID_OPTIONS',
@@ -123,6 +124,7 @@ export type InvalidMessageIssue =
   | 'bad-version'
   | 'bad-id'
   | 'result-and-error'
+  | 'method-and-response'
   | 'not-jsonrpc'
   | 'invalid-field';
 
@@ -214,6 +216,52 @@ export class SessionLimitError extends McpConnectionError {
     );
     this.origin = origin;
     this.limit = limit;
+  }
+}
+
+/** Why a request found no room at an origin: its wait queue was full, or it waited too long. */
+export type OriginBusyReason = 'queue-full' | 'queue-timeout';
+
+/**
+ * Every connection (HTTP/1.1 socket, or HTTP/2 stream slot) a pool may use for an origin was
+ * busy, and the request could not wait: the wait queue was full, or its time ran out. Nothing
+ * was sent. `limit` and `limitName` name the budget that ran out (the option to raise).
+ */
+export class OriginBusyError extends McpConnectionError {
+  override name = 'OriginBusyError';
+  readonly origin: string;
+  readonly reason: OriginBusyReason;
+  /** The option that sets the exhausted budget, e.g. `maxHttp1SocketsPerOrigin`. */
+  readonly limitName: string;
+  readonly limit: number;
+  /** How long the request waited, in ms (0 when the queue was full). */
+  readonly waitedMs: number;
+
+  constructor(
+    details: {
+      origin: string;
+      reason: OriginBusyReason;
+      limitName: string;
+      limit: number;
+      waitedMs: number;
+    },
+    options?: McpErrorOptions,
+  ) {
+    const why =
+      details.reason === 'queue-full'
+        ? 'the wait queue is full'
+        : `no connection came free within ${details.waitedMs} ms`;
+    super(
+      ErrorCode.ORIGIN_BUSY,
+      `${details.origin} is busy (${details.limitName} = ${details.limit}): ${why}`,
+      true,
+      options,
+    );
+    this.origin = details.origin;
+    this.reason = details.reason;
+    this.limitName = details.limitName;
+    this.limit = details.limit;
+    this.waitedMs = details.waitedMs;
   }
 }
 

@@ -63,6 +63,12 @@ describe('parseMessage', () => {
     ['{"jsonrpc":"2.0","result":{}}', 'bad-id'],
     ['{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"m"}}', 'result-and-error'],
     ['{"jsonrpc":"2.0","id":1}', 'not-jsonrpc'],
+    ['{"jsonrpc":"2.0","id":1,"method":"x","result":false}', 'method-and-response'],
+    [
+      '{"jsonrpc":"2.0","id":1,"method":"x","error":{"code":1,"message":"m"}}',
+      'method-and-response',
+    ],
+    ['{"jsonrpc":"2.0","method":"x","result":{}}', 'method-and-response'],
     ['{"jsonrpc":"2.0","id":1,"method":7}', 'invalid-field'],
     ['{"jsonrpc":"2.0","id":1,"method":"x","params":"s"}', 'invalid-field'],
     ['{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}}', 'invalid-field'],

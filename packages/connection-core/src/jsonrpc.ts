@@ -130,6 +130,12 @@ export function toJsonRpcMessage(value: unknown): JsonRpcMessage {
   if (hasResult && hasError) {
     throw new InvalidMessageError('result-and-error', 'a response has both "result" and "error"');
   }
+  if (hasMethod && (hasResult || hasError)) {
+    throw new InvalidMessageError(
+      'method-and-response',
+      `a request or notification ("method") must not carry "${hasResult ? 'result' : 'error'}"`,
+    );
+  }
   if (!hasMethod && !hasResult && !hasError) {
     throw new InvalidMessageError(
       'not-jsonrpc',

@@ -25,7 +25,7 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { SessionState } from './session.ts';
+import { type SessionMark, SessionState } from './session.ts';
 
 const INITIALIZED = 'notifications/initialized';
 /** The longest `close()` waits for the server to answer its DELETE. */
@@ -134,9 +134,15 @@ export class Http2Connection implements Connection {
     if (method === INITIALIZED) this.#startServerStream();
   }
 
+  /**
+   * Answers a server-to-client request. Rejects with SessionExpiredError, sending nothing, when
+   * the session the request arrived in has been replaced (`reinitialize`): the answer belongs
+   * to the old session.
+   */
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    await this.#sendOneWay(response, 'response', options?.signal, true);
+    const session = this.session.answerBelongsTo(response.id);
+    await this.#sendOneWay(response, 'response', options?.signal, true, false, session);
   }
 
   /**
@@ -282,6 +288,7 @@ export class Http2Connection implements Connection {
     signal: AbortSignal | undefined,
     mayReplay: boolean,
     partOfReplay = false,
+    belongsTo?: SessionMark,
   ): Promise<void> {
     const body = JSON.stringify(message);
     const bytes = Buffer.byteLength(body);
@@ -290,6 +297,9 @@ export class Http2Connection implements Connection {
       const replay = this.#reinitializing;
       if (replay !== undefined && !partOfReplay) await replay;
       const generation = this.session.generation;
+      if (belongsTo !== undefined && belongsTo.generation !== generation) {
+        throw new SessionExpiredError(belongsTo.sessionId ?? '');
+      }
       const sessionId = this.session.sessionId;
       const pending = this.session.postHeaders(rpcMethod);
       const headers = pending instanceof Promise ? await pending : pending;

@@ -300,7 +300,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #handle(message: JsonRpcMessage): void {
     if ('method' in message) {
       const isRequest = 'id' in message;
-      if (!isRequest) {
+      if (isRequest) this.#host.session.serverRequestArrived((message as JsonRpcRequest).id);
+      else {
         this.#host.metrics.notificationReceived(message.method);
         if (
           this.#progressToken !== undefined &&

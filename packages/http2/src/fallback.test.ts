@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '@mcp/connection-core';
-import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
+import {
+  FIXTURE_TLS,
+  type SdkServer,
+  startLegacySseServer,
+  startSdkServer,
+} from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +25,7 @@ afterEach(async () => {
 });
 
 /** A 2024-11-05 server: GET /mcp opens the SSE stream, POST /mcp is 405. */
-async function startLegacyServer(): Promise<string> {
+async function startLegacyServer(authorizations: string[] = []): Promise<string> {
   const transports = new Map<string, SSEServerTransport>();
   const readBody = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
@@ -29,6 +34,7 @@ async function startLegacyServer(): Promise<string> {
   };
   const http: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    authorizations.push(`${req.method} ${url.pathname} ${req.headers.authorization}`);
     if (url.pathname === '/mcp' && req.method === 'GET') {
       const transport = new SSEServerTransport('/messages', res);
       transports.set(transport.sessionId, transport);
@@ -95,5 +101,42 @@ describe('connectWithFallback', () => {
     await expect(
       connectWithFallback({ url: 'http://127.0.0.1:1/mcp', initialize: initializeRequest() }),
     ).rejects.toMatchObject({ code: 'MCP_TRANSPORT' });
+  });
+
+  it.each([
+    { http: 'h2' as const, options: { tls: { ca: FIXTURE_TLS.ca } } },
+    { http: 'h2c' as const, options: { h2c: true } },
+  ])('keeps $http options for the legacy leg', async ({ http, options }) => {
+    const server = await startLegacySseServer({ http });
+    closeServer = () => server.close();
+    const result = await connectWithFallback({
+      url: server.url,
+      ...options,
+      initialize: initializeRequest('2024-11-05'),
+    });
+    connection = result.connection;
+    expect(result.transport).toBe('legacy-sse');
+    await connection.notify(initialized);
+    const echoed = await connection.request({
+      ...request('tools/call'),
+      params: { name: 'echo', arguments: { text: http } },
+    });
+    expect(textOf(echoed)).toBe(http);
+  });
+
+  it('sends the headers of a headers function on the legacy leg', async () => {
+    const seen: string[] = [];
+    const url = await startLegacyServer(seen);
+    const result = await connectWithFallback({
+      url,
+      headers: async () => ({ authorization: 'Bearer rotating' }),
+      initialize: initializeRequest('2024-11-05'),
+    });
+    connection = result.connection;
+    expect(result.transport).toBe('legacy-sse');
+    expect(seen.filter((s) => s.startsWith('GET /mcp'))).toEqual(['GET /mcp Bearer rotating']);
+    expect(seen.filter((s) => s.startsWith('POST /messages'))).toEqual([
+      'POST /messages Bearer rotating',
+    ]);
   });
 });

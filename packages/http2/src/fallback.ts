@@ -9,7 +9,7 @@ import {
 import { createSseConnection, type SseConnectionOptions } from '@mcp/sse';
 import { z } from 'zod';
 import { createHttp2Connection } from './connection.ts';
-import type { Http2ConnectionOptions } from './options.ts';
+import type { Http2ConnectionOptions, ResolvedHttp2ConnectionOptions } from './options.ts';
 
 /** Statuses with which a server from before Streamable HTTP refuses the initialize POST. */
 export const LEGACY_FALLBACK_STATUSES: readonly number[] = [400, 404, 405];
@@ -19,9 +19,30 @@ export interface FallbackOptions extends Http2ConnectionOptions {
   initialize: JsonRpcRequest;
   /**
    * Options of the legacy (2024-11-05 HTTP+SSE) connection, beyond the `url`, `dispatcher`,
-   * static `headers` and `requestTimeoutMs` taken from the options above.
+   * `tls`, `h2c`, `headers` and `requestTimeoutMs` taken from the options above. A `headers`
+   * function is called once, when the legacy stream opens: that transport sends the same
+   * headers with every request.
    */
-  legacy?: Omit<SseConnectionOptions, 'url' | 'dispatcher' | 'headers'>;
+  legacy?: Omit<SseConnectionOptions, 'url' | 'dispatcher' | 'headers' | 'tls' | 'h2c'>;
+}
+
+/** The legacy leg's options: the caller's `legacy` ones, and what the two transports share. */
+async function legacyOptionsOf(
+  legacy: FallbackOptions['legacy'],
+  shared: ResolvedHttp2ConnectionOptions,
+): Promise<SseConnectionOptions> {
+  const options: SseConnectionOptions = { ...legacy, url: shared.url, h2c: shared.h2c };
+  if (shared.dispatcher !== undefined) options.dispatcher = shared.dispatcher;
+  else if (shared.tls !== undefined) options.tls = shared.tls;
+  const headers = shared.headers;
+  if (headers !== undefined) {
+    options.headers =
+      typeof headers === 'function'
+        ? await headers({ method: 'GET', rpcMethod: undefined })
+        : headers;
+  }
+  options.requestTimeoutMs ??= shared.requestTimeoutMs;
+  return options;
 }
 
 export interface FallbackResult {
@@ -57,13 +78,9 @@ export async function connectWithFallback(options: FallbackOptions): Promise<Fal
       throw error;
     }
   }
-  const legacyOptions: SseConnectionOptions = { ...legacy, url: connection.options.url };
-  if (streamable.dispatcher !== undefined) legacyOptions.dispatcher = streamable.dispatcher;
-  if (typeof streamable.headers === 'object') legacyOptions.headers = streamable.headers;
-  if (legacyOptions.requestTimeoutMs === undefined) {
-    legacyOptions.requestTimeoutMs = connection.options.requestTimeoutMs;
-  }
-  const legacyConnection = await createSseConnection(legacyOptions);
+  const legacyConnection = await createSseConnection(
+    await legacyOptionsOf(legacy, connection.options),
+  );
   try {
     const initializeResponse = await legacyConnection.request(initialize);
     return { transport: 'legacy-sse', connection: legacyConnection, initializeResponse };

@@ -208,6 +208,32 @@ describe('reinitialize with the GET stream open (SDK server, SSE mode)', () => {
   });
 });
 
+describe('respond() across a session replay (SDK server, SSE mode)', () => {
+  it('rejects an answer to a request of the expired session with SessionExpiredError, and sends nothing', async () => {
+    const conn = await connect('sse', { serverStream: false, reinitialize: true });
+    let asked: JsonRpcMessage | undefined;
+    // The sampling request arrives; the tool call then fails with the session it belongs to.
+    const sampling = conn
+      .request(call('sample', { prompt: 'color?' }), { onMessage: (m) => (asked ??= m) })
+      .catch((e: unknown) => e);
+    await waitFor(() => asked !== undefined);
+    const expired = conn.sessionId;
+    await server?.forgetSessions();
+    expect(textOf(await conn.request(call('echo', { text: 'new session' })))).toBe('new session');
+    expect(conn.sessionId).not.toBe(expired);
+    const postsBefore = server?.seen.filter((s) => s.method === 'POST').length;
+    const answer = conn.respond({
+      jsonrpc: '2.0',
+      id: (asked as { id: number }).id,
+      result: { role: 'assistant', model: 'test', content: { type: 'text', text: 'blue' } },
+    });
+    await expect(answer).rejects.toBeInstanceOf(SessionExpiredError);
+    await expect(answer).rejects.toMatchObject({ sessionId: expired });
+    expect(server?.seen.filter((s) => s.method === 'POST').length).toBe(postsBefore);
+    await sampling;
+  });
+});
+
 describe('resumption (SDK server with an event store)', () => {
   it('resumes a POST stream the server closed early, with GET + Last-Event-ID', async () => {
     const conn = await connect('events', { serverStream: false }, { retryInterval: 20 });

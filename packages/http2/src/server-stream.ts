@@ -1,6 +1,7 @@
 import type {
   ConnectionMetrics,
   JsonRpcMessage,
+  JsonRpcRequest,
   JsonRpcResponse,
   MessageQueue,
 } from '@mcp/connection-core';
@@ -86,7 +87,8 @@ export class ServerStream implements AbortEmitter {
         host.routeResponse(message);
         return this.#stopped;
       }
-      if (!('id' in message)) host.metrics.notificationReceived(message.method);
+      if ('id' in message) host.session.serverRequestArrived((message as JsonRpcRequest).id);
+      else host.metrics.notificationReceived(message.method);
       return host.queue.put(message).then(
         () => this.#stopped,
         () => true, // the queue closed: the connection is closing

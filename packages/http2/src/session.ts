@@ -1,4 +1,5 @@
 import {
+  type JsonRpcId,
   type JsonRpcNotification,
   type JsonRpcRequest,
   TransportError,
@@ -12,6 +13,14 @@ const POST_BASE: HeaderRecord = {
   accept: 'application/json, text/event-stream',
 };
 const GET_BASE: HeaderRecord = { accept: 'text/event-stream' };
+/** Server requests whose session is remembered for their answer, at most (oldest forgotten). */
+const MAX_REMEMBERED_SERVER_REQUESTS = 4096;
+
+/** A session as one generation of the connection: its number, and the id the server gave it. */
+export interface SessionMark {
+  generation: number;
+  sessionId: string | undefined;
+}
 
 /**
  * What the connection knows about its MCP session: the id the server assigned, the negotiated
@@ -32,6 +41,8 @@ export class SessionState {
   generation = 0;
   initializeRequest: JsonRpcRequest | undefined;
   initializedNotification: JsonRpcNotification | undefined;
+  /** The session each server-to-client request arrived in, by its id, until it is answered. */
+  readonly #serverRequests = new Map<JsonRpcId, SessionMark>();
 
   constructor(headers: HeaderRecord | HeadersProvider | undefined) {
     if (typeof headers === 'function') {
@@ -70,6 +81,26 @@ export class SessionState {
   /** Forgets the session (it expired, or a new one is being negotiated). */
   reset(): void {
     this.established(undefined, undefined);
+  }
+
+  /** A server-to-client request arrived in the current session. */
+  serverRequestArrived(id: JsonRpcId): void {
+    this.#serverRequests.delete(id);
+    this.#serverRequests.set(id, { generation: this.generation, sessionId: this.#sessionId });
+    if (this.#serverRequests.size > MAX_REMEMBERED_SERVER_REQUESTS) {
+      this.#serverRequests.delete(this.#serverRequests.keys().next().value as JsonRpcId);
+    }
+  }
+
+  /**
+   * The session an answer to server request `id` belongs to: the one it arrived in, or (when
+   * that is not known) the current one. Forgets the request.
+   */
+  answerBelongsTo(id: JsonRpcId | null): SessionMark {
+    const mark = id === null ? undefined : this.#serverRequests.get(id);
+    if (mark === undefined) return { generation: this.generation, sessionId: this.#sessionId };
+    this.#serverRequests.delete(id as JsonRpcId);
+    return mark;
   }
 
   /** Headers of a POST; the same object every call unless a provider adds per-request ones. */

@@ -15,6 +15,8 @@ export const poolChannels = {
   sessionOpen: diagnosticsChannel.channel('mcp:pool:session:open'),
   /** A session was closed to make room under `maxSessionsPerOrigin`. */
   sessionEvict: diagnosticsChannel.channel('mcp:pool:session:evict'),
+  /** A request failed with OriginBusyError: no socket or stream slot came free in time. */
+  originBusy: diagnosticsChannel.channel('mcp:pool:origin-busy'),
 } as const;
 
 export interface PoolConnectMessage {
@@ -32,4 +34,13 @@ export interface PoolSessionMessage {
   origin: string;
   url: string;
   key: string | undefined;
+}
+
+export interface OriginBusyMessage {
+  origin: string;
+  reason: 'queue-full' | 'queue-timeout';
+  /** The option that sets the exhausted budget, and its value. */
+  limitName: string;
+  limit: number;
+  waitedMs: number;
 }

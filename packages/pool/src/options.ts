@@ -2,19 +2,29 @@ import type { Connection } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 
-/** Four TCP connections carry up to 400 concurrent streams by default. */
+/** HTTP/2: TCP connections per origin. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 4;
-/** undici's own default: streams one connection carries before the pool opens another. */
-export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+/**
+ * HTTP/2: the ceiling on streams per connection. The server's SETTINGS_MAX_CONCURRENT_STREAMS
+ * decides below it; a server that advertises no limit (node:http2's default) gets this many, so
+ * 4 connections carry over 16,000 concurrent requests.
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 4096;
+/** HTTP/1.1: sockets per origin for requests (POST, DELETE), one exchange on each at a time. */
+export const DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN = 256;
+/** HTTP/1.1: sockets per origin for server streams (GET), apart from the request sockets. */
+export const DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN = 256;
+/** How long a request may wait for a free socket or stream slot before OriginBusyError. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 10_000;
 /** A TCP connection with no stream open this long is closed; the next request reconnects. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** undici's own default PING interval; an unanswered PING closes the connection. */
 export const DEFAULT_PING_INTERVAL_MS = 60_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
- * The default session limit of an origin: half its stream capacity (maxConnectionsPerOrigin x
- * maxConcurrentStreams, 4 x 100 by default, so 200). Each session may hold one stream open for
- * good (its GET server stream); requests need the slots left over.
+ * The default session limit of an origin: half its HTTP/2 stream ceiling (maxConnectionsPerOrigin
+ * x maxConcurrentStreams, 4 x 4096 by default, so 8192). Each session may hold one stream open
+ * for good (its GET server stream); requests need the slots left over.
  */
 export function defaultMaxSessionsPerOrigin(
   maxConnectionsPerOrigin: number,
@@ -77,6 +87,12 @@ export const originPoolOptionsSchema = z
   .strictObject({
     maxConnectionsPerOrigin: positiveInt.default(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
     maxConcurrentStreams: positiveInt.default(DEFAULT_MAX_CONCURRENT_STREAMS),
+    maxHttp1SocketsPerOrigin: positiveInt.default(DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN),
+    maxHttp1StreamSocketsPerOrigin: positiveInt.default(
+      DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN,
+    ),
+    maxQueuedPerOrigin: z.number().int().min(0).optional(),
+    queueTimeoutMs: positiveInt.default(DEFAULT_QUEUE_TIMEOUT_MS),
     idleTimeoutMs: positiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
     pingIntervalMs: z.number().int().min(0).default(DEFAULT_PING_INTERVAL_MS),
     connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
@@ -101,13 +117,35 @@ export const originPoolOptionsSchema = z
         message: `must be below maxConnectionsPerOrigin x maxConcurrentStreams (${streams}), so that requests keep stream slots beside each session's server stream`,
       });
     }
-  });
+  })
+  .transform((o) => ({
+    ...o,
+    // Until an origin's first connection is up, every request waits: a burst as large as the
+    // HTTP/2 ceiling (16,384 by default) must fit.
+    maxQueuedPerOrigin: o.maxQueuedPerOrigin ?? o.maxConnectionsPerOrigin * o.maxConcurrentStreams,
+  }));
 
 export interface OriginPoolOptions<O extends object> {
-  /** TCP connections per origin at most. Default 4. */
+  /** HTTP/2: TCP connections per origin at most. Default 4. */
   maxConnectionsPerOrigin?: number;
-  /** HTTP/2 streams per TCP connection at most (lowered by the server's SETTINGS). Default 100. */
+  /**
+   * HTTP/2: the ceiling on streams per TCP connection; the server's
+   * SETTINGS_MAX_CONCURRENT_STREAMS decides below it. Default 4096.
+   */
   maxConcurrentStreams?: number;
+  /** HTTP/1.1: sockets per origin for requests (POST, DELETE). Default 256. */
+  maxHttp1SocketsPerOrigin?: number;
+  /** HTTP/1.1: sockets per origin for server streams (GET), apart from requests. Default 256. */
+  maxHttp1StreamSocketsPerOrigin?: number;
+  /**
+   * Requests that may wait for a free socket or stream slot, per origin and kind (requests,
+   * server streams); past it a request fails at once with OriginBusyError. Default:
+   * maxConnectionsPerOrigin x maxConcurrentStreams (16,384), so a burst that fits the HTTP/2
+   * connections also fits the queue while the first connection opens.
+   */
+  maxQueuedPerOrigin?: number;
+  /** How long (ms) a request may wait for a free socket or stream slot. Default 10 000. */
+  queueTimeoutMs?: number;
   /** A TCP connection with no stream open this long (ms) is closed. Default 30 000. */
   idleTimeoutMs?: number;
   /** HTTP/2 PING interval (ms); 0 disables. An unanswered PING closes the connection. */

@@ -47,6 +47,9 @@ describe('OriginPool over HTTP/2', () => {
       h2c: true,
       maxConnectionsPerOrigin: 2,
       maxConcurrentStreams: 100,
+      // 200 stream slots: the other 9,800 requests wait their turn, however slow the machine.
+      maxQueuedPerOrigin: 10_000,
+      queueTimeoutMs: 120_000,
     });
     const sessions = await openSessions(pool, server.url, 100);
     const started = performance.now();

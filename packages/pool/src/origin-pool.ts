@@ -24,7 +24,7 @@ import {
   type ParsedOriginPoolOptions,
 } from './options.ts';
 import { originOf, parseEndpoint } from './origin.ts';
-import { createOriginDispatcher, usesH2c } from './origin-dispatcher.ts';
+import { OriginDispatcher, usesH2c } from './origin-dispatcher.ts';
 import { OriginSessions, type SessionEntry } from './origin-sessions.ts';
 import type { OriginPoolStats, OriginStats } from './stats.ts';
 
@@ -136,26 +136,34 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
   stats(): OriginPoolStats {
     const origins: OriginStats[] = [];
     for (const sessions of this.#origins.values()) {
-      const { connected, free, running, pending, queued } = sessions.dispatcher.stats;
+      const dispatcher = sessions.dispatcher;
+      const { connected, free, running, pending, queued, waiting, rejected } = dispatcher.stats;
       origins.push({
         origin: sessions.origin,
+        protocol: dispatcher.protocol,
         connected,
         free,
         running,
         pending,
         queued,
+        waiting,
+        rejected,
         sessions: sessions.size,
         metrics: sessions.metrics(),
       });
     }
-    const total = { connected: 0, free: 0, running: 0, pending: 0, queued: 0, sessions: 0 };
+    const total = {
+      connected: 0,
+      free: 0,
+      running: 0,
+      pending: 0,
+      queued: 0,
+      waiting: 0,
+      rejected: 0,
+      sessions: 0,
+    };
     for (const o of origins) {
-      total.connected += o.connected;
-      total.free += o.free;
-      total.running += o.running;
-      total.pending += o.pending;
-      total.queued += o.queued;
-      total.sessions += o.sessions;
+      for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += o[key];
     }
     return {
       origins,
@@ -190,7 +198,7 @@ export class OriginPool<O extends object = PooledHttp2ConnectionOptions>
     if (this.closed) throw new ConnectionClosedError('OriginPool is closed');
     let sessions = this.#origins.get(origin);
     if (sessions === undefined) {
-      const dispatcher = createOriginDispatcher(
+      const dispatcher = new OriginDispatcher(
         origin,
         this.#options,
         usesH2c(this.#options.h2c, origin),

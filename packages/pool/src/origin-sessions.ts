@@ -5,7 +5,7 @@ import {
   SessionLimitError,
   sumMetricsSnapshots,
 } from '@mcp/connection-core';
-import type { Pool } from 'undici';
+import type { OriginDispatcher } from './origin-dispatcher.ts';
 
 /** One session slot: a connection being made (`pending`), then made (`connection`). */
 export interface SessionEntry {
@@ -30,7 +30,7 @@ function isDead(connection: Connection): boolean {
  */
 export class OriginSessions {
   readonly origin: string;
-  readonly dispatcher: Pool;
+  readonly dispatcher: OriginDispatcher;
   readonly #entries = new Map<string, SessionEntry>();
   /** Set once the dispatcher was handed out: someone else may hold it, so it is never reaped. */
   #pinned = false;
@@ -40,7 +40,11 @@ export class OriginSessions {
   /** Told of each dead connection dropped that is not closed yet, to close it. */
   readonly #onDeadOpen: (connection: Connection) => void;
 
-  constructor(origin: string, dispatcher: Pool, onDeadOpen: (connection: Connection) => void) {
+  constructor(
+    origin: string,
+    dispatcher: OriginDispatcher,
+    onDeadOpen: (connection: Connection) => void,
+  ) {
     this.origin = origin;
     this.dispatcher = dispatcher;
     this.#onDeadOpen = onDeadOpen;

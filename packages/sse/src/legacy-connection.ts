@@ -28,16 +28,34 @@ import { asTransportError, statusError } from './http.ts';
 import { openLegacyStream } from './legacy-endpoint.ts';
 import { readMessages } from './message-reader.ts';
 
+const binary = z.union([z.string(), z.instanceof(Uint8Array)]);
+const pem = z.union([binary, z.array(binary)]);
+
 export const SseConnectionOptionsSchema = z.strictObject({
   /** The server's SSE URL (the GET endpoint of a 2024-11-05 HTTP+SSE server). */
   url: z.union([z.url(), z.instanceof(URL)]).transform((u) => new URL(u)),
-  /** undici Dispatcher to send through (share a pool); default: an Agent of its own. */
+  /**
+   * undici Dispatcher to send through (share a pool); default: an Agent of its own, built with
+   * `tls` and `h2c`.
+   */
   dispatcher: z
     .custom<Dispatcher>(
       (v) => typeof v === 'object' && v !== null && typeof (v as Dispatcher).request === 'function',
       'expected an undici Dispatcher',
     )
     .optional(),
+  /** TLS settings of the connection's own dispatcher (e.g. `ca` to trust a private CA). */
+  tls: z
+    .strictObject({
+      ca: pem.optional(),
+      cert: pem.optional(),
+      key: pem.optional(),
+      rejectUnauthorized: z.boolean().optional(),
+      servername: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** Cleartext HTTP/2 (prior knowledge) for the connection's own dispatcher. */
+  h2c: z.boolean().default(false),
   /** Headers sent with the GET and every POST (e.g. authorization). */
   headers: z.record(z.string(), z.string()).default({}),
   /** Default time limit of a request, in ms (RequestOptions.timeoutMs wins). */
@@ -78,6 +96,16 @@ interface PendingRequest {
 /** Ids of requests given up on (timeout, abort) whose late responses are dropped silently. */
 const ABANDONED_IDS_LIMIT = 256;
 
+/** An Agent for a connection given no dispatcher: TLS settings and h2c applied. */
+function ownDispatcher(options: Options): Dispatcher {
+  // `useH2c` is read by the Agent's connector but missing from its type.
+  return new Agent({
+    allowH2: true,
+    ...(options.h2c ? { useH2c: true } : {}),
+    ...(options.tls === undefined ? {} : { connect: { ...options.tls } }),
+  } as Agent.Options);
+}
+
 /**
  * A Connection over the legacy 2024-11-05 HTTP+SSE transport: one long GET stream carries every
  * server message; each client message is POSTed to the endpoint the stream announced.
@@ -85,7 +113,7 @@ const ABANDONED_IDS_LIMIT = 256;
 export async function createSseConnection(options: SseConnectionOptions): Promise<SseConnection> {
   const parsed = parseOptions(SseConnectionOptionsSchema, options, 'SSE connection options');
   const ownsDispatcher = parsed.dispatcher === undefined;
-  const dispatcher = parsed.dispatcher ?? new Agent();
+  const dispatcher = parsed.dispatcher ?? ownDispatcher(parsed);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(parsed.signal?.reason);
   parsed.signal?.addEventListener('abort', onAbort, { once: true });
@@ -141,7 +169,7 @@ export class SseConnection implements Connection {
     this.endpoint = stream.endpoint;
     this.sessionId = stream.sessionId;
     this.metrics = new ConnectionMetrics(options.url.href);
-    this.isMultiplexed = options.multiplexed ?? dispatcher instanceof H2CClient;
+    this.isMultiplexed = options.multiplexed ?? (options.h2c || dispatcher instanceof H2CClient);
     this.#queue = new MessageQueue(options.receiveQueueCapacity);
     this.#readLoop = this.#read(stream.events);
   }
