@@ -21,7 +21,7 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
   ];
-  const { connectionsPerOrigin, maxConcurrentStreams } = config.pool;
+  const { connectionsPerOrigin, maxConcurrentStreams, maxQueuedPerOrigin } = config.pool;
   const ca = config.pool.ca.map((path) => readFileSync(path, 'utf8'));
   const tls = ca.length === 0 ? undefined : { ca };
   const maxSessionsPerOrigin = defaultMaxSessionsPerOrigin(
@@ -32,6 +32,10 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
     maxConnectionsPerOrigin: connectionsPerOrigin,
     maxConcurrentStreams,
     maxSessionsPerOrigin,
+    maxHttp1SocketsPerOrigin: config.pool.maxHttp1SocketsPerOrigin,
+    maxHttp1StreamSocketsPerOrigin: config.pool.maxHttp1StreamSocketsPerOrigin,
+    ...(maxQueuedPerOrigin === undefined ? {} : { maxQueuedPerOrigin }),
+    queueTimeoutMs: config.pool.queueTimeoutMs,
     h2c: h2cOrigins,
     ...(tls === undefined ? {} : { tls }),
   });
