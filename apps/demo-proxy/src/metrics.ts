@@ -51,6 +51,7 @@ export class ProxyMetrics {
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
   readonly upstreamBusy: Counter<'upstream' | 'limit' | 'reason'>;
+  readonly sessionRejections: Counter<'reason'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
@@ -95,6 +96,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_upstream_busy_total',
       help: 'Upstream messages refused with 503 because a pool budget of the origin ran out.',
       labelNames: ['upstream', 'limit', 'reason'],
+      registers,
+    });
+    this.sessionRejections = new Counter({
+      name: 'mcp_proxy_session_rejections_total',
+      help: 'Session requests refused for who sent them: client_quota, credentials, stream_open, replay_refused.',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({

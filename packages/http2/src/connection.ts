@@ -25,7 +25,7 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { type SessionMark, SessionState } from './session.ts';
+import { type SessionMark, SessionState, withOwnHeaders } from './session.ts';
 
 const INITIALIZED = 'notifications/initialized';
 /** The longest `close()` waits for the server to answer its DELETE. */
@@ -129,7 +129,7 @@ export class Http2Connection implements Connection {
     if (this.#closed) throw new ConnectionClosedError();
     const method = notification.method;
     if (method === INITIALIZED) this.session.initializedNotification = notification;
-    await this.#sendOneWay(notification, method, options?.signal, true);
+    await this.#sendOneWay(notification, method, options, true);
     this.metrics.notificationSent(method);
     if (method === INITIALIZED) this.#startServerStream();
   }
@@ -142,7 +142,7 @@ export class Http2Connection implements Connection {
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     const session = this.session.answerBelongsTo(response.id);
-    await this.#sendOneWay(response, 'response', options?.signal, true, false, session);
+    await this.#sendOneWay(response, 'response', options, true, false, session);
   }
 
   /**
@@ -285,11 +285,12 @@ export class Http2Connection implements Connection {
   async #sendOneWay(
     message: JsonRpcMessage,
     rpcMethod: string,
-    signal: AbortSignal | undefined,
+    options: SendOptions | undefined,
     mayReplay: boolean,
     partOfReplay = false,
     belongsTo?: SessionMark,
   ): Promise<void> {
+    const signal = options?.signal;
     const body = JSON.stringify(message);
     const bytes = Buffer.byteLength(body);
     let replayed = false;
@@ -302,7 +303,10 @@ export class Http2Connection implements Connection {
       }
       const sessionId = this.session.sessionId;
       const pending = this.session.postHeaders(rpcMethod);
-      const headers = pending instanceof Promise ? await pending : pending;
+      const headers = withOwnHeaders(
+        pending instanceof Promise ? await pending : pending,
+        options?.headers,
+      );
       this.metrics.bytesSent(bytes);
       let response: Awaited<ReturnType<typeof sendHttp>>;
       try {

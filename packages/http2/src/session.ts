@@ -22,6 +22,29 @@ export interface SessionMark {
   sessionId: string | undefined;
 }
 
+/** Headers the transport owns: a message's own headers never replace them. */
+const PROTOCOL_HEADERS = new Set([
+  'content-type',
+  'accept',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+]);
+
+/** `base` with one message's own headers on top (those the protocol owns are left as they are). */
+export function withOwnHeaders(
+  base: HeaderRecord,
+  own: Readonly<HeaderRecord> | undefined,
+): HeaderRecord {
+  if (own === undefined) return base;
+  const out = { ...base };
+  for (const key of Object.keys(own)) {
+    const name = key.toLowerCase();
+    if (!PROTOCOL_HEADERS.has(name)) out[name] = own[key] as string;
+  }
+  return out;
+}
+
 /**
  * What the connection knows about its MCP session: the id the server assigned, the negotiated
  * protocol version, and the initialize exchange to replay after the session expires. It builds
