@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InvalidOptionsError, parseOptions } from '@mcp/connection-core';
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_CONNECTIONS_PER_ORIGIN,
+  DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN,
+  DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN,
+  DEFAULT_QUEUE_TIMEOUT_MS,
+} from '@mcp/pool';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -74,17 +81,35 @@ export const LimitsConfigSchema = z.strictObject({
   headersTimeoutMs: z.number().int().positive().default(10_000),
   /** Interval of SSE keep-alive comments, in ms. */
   keepAliveMs: z.number().int().positive().default(15_000),
+  /**
+   * How long a session's upstream GET stream stays open after the client's GET stream closed,
+   * in ms (a client that reconnects within it finds it open); then it closes.
+   */
+  serverStreamLingerMs: z.number().int().nonnegative().default(1_000),
 });
 
+const positive = z.number().int().positive();
+
+/** The upstream pool (@mcp/pool); defaults are the pool's own. */
 export const PoolConfigSchema = z.strictObject({
-  /** TCP connections per upstream origin, at most. */
-  connectionsPerOrigin: z.number().int().positive().default(4),
+  /** HTTP/2: TCP connections per upstream origin, at most. */
+  connectionsPerOrigin: positive.default(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
   /**
-   * HTTP/2 streams per upstream TCP connection (lowered by the upstream's SETTINGS). Each
-   * session keeps one stream for its server messages, so an origin takes at most
-   * connectionsPerOrigin x maxConcurrentStreams / 2 sessions; past that, initialize gets 503.
+   * HTTP/2: the ceiling on streams per upstream TCP connection (the upstream's SETTINGS decide
+   * below it). An origin takes at most connectionsPerOrigin x maxConcurrentStreams / 2 sessions;
+   * past that, initialize gets 503.
    */
-  maxConcurrentStreams: z.number().int().positive().default(100),
+  maxConcurrentStreams: positive.default(DEFAULT_MAX_CONCURRENT_STREAMS),
+  /** HTTP/1.1: sockets per upstream origin for requests (POST, DELETE). */
+  maxHttp1SocketsPerOrigin: positive.default(DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN),
+  /** HTTP/1.1: sockets per upstream origin for GET streams, apart from the request sockets. */
+  maxHttp1StreamSocketsPerOrigin: positive.default(DEFAULT_MAX_HTTP1_STREAM_SOCKETS_PER_ORIGIN),
+  /** Requests that may wait for a free socket or stream slot, per origin; default: the pool's. */
+  maxQueuedPerOrigin: z.number().int().nonnegative().optional(),
+  /** How long a request may wait for a free socket or stream slot, in ms; then 503. */
+  queueTimeoutMs: positive.default(DEFAULT_QUEUE_TIMEOUT_MS),
+  /** PEM files of certificate authorities trusted for https:// upstreams, beyond the system's. */
+  ca: z.array(z.string().min(1)).default([]),
 });
 
 export const ListenConfigSchema = z.strictObject({

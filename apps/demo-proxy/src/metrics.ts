@@ -38,6 +38,7 @@ export type RequestOutcome =
   | 'timeout'
   | 'cancelled'
   | 'session_expired'
+  | 'upstream_busy'
   | 'upstream_error';
 
 /** The proxy's Prometheus metrics, on a Registry of its own. */
@@ -49,6 +50,7 @@ export class ProxyMetrics {
   readonly sessions: Gauge<'upstream'>;
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
+  readonly upstreamBusy: Counter<'upstream' | 'limit' | 'reason'>;
   readonly sessionRejections: Counter<'reason'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
@@ -88,6 +90,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_relayed_messages_total',
       help: 'Messages relayed downstream besides responses: related (on a request stream) or server (GET stream).',
       labelNames: ['upstream', 'kind'],
+      registers,
+    });
+    this.upstreamBusy = new Counter({
+      name: 'mcp_proxy_upstream_busy_total',
+      help: 'Upstream messages refused with 503 because a pool budget of the origin ran out.',
+      labelNames: ['upstream', 'limit', 'reason'],
       registers,
     });
     this.sessionRejections = new Counter({

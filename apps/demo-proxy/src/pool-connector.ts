@@ -1,10 +1,12 @@
-import type { Connection } from '@mcp/connection-core';
+import { readFileSync } from 'node:fs';
+import { connectWithFallback } from '@mcp/http2';
 import {
   defaultMaxSessionsPerOrigin,
   OriginPool,
   type PooledHttp2ConnectionOptions,
 } from '@mcp/pool';
 import type { ProxyConfig, UpstreamConfig } from './config.ts';
+import { FallbackConnection } from './fallback-connection.ts';
 import type { OriginTransportStats } from './metrics.ts';
 import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts';
 
@@ -12,12 +14,16 @@ import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts
  * Upstream sessions from an OriginPool: one `@mcp/http2` Connection per downstream session
  * (pool key = the downstream session id), every Connection to an origin sharing that origin's
  * few TCP connections. Upstream sessions that expire are re-initialized by the Connection.
+ * A server that refuses the initialize POST as a 2024-11-05 HTTP+SSE server does is met
+ * through `connectWithFallback` (FallbackConnection).
  */
 export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
   ];
-  const { connectionsPerOrigin, maxConcurrentStreams } = config.pool;
+  const { connectionsPerOrigin, maxConcurrentStreams, maxQueuedPerOrigin } = config.pool;
+  const ca = config.pool.ca.map((path) => readFileSync(path, 'utf8'));
+  const tls = ca.length === 0 ? undefined : { ca };
   const maxSessionsPerOrigin = defaultMaxSessionsPerOrigin(
     connectionsPerOrigin,
     maxConcurrentStreams,
@@ -26,20 +32,37 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
     maxConnectionsPerOrigin: connectionsPerOrigin,
     maxConcurrentStreams,
     maxSessionsPerOrigin,
+    maxHttp1SocketsPerOrigin: config.pool.maxHttp1SocketsPerOrigin,
+    maxHttp1StreamSocketsPerOrigin: config.pool.maxHttp1StreamSocketsPerOrigin,
+    ...(maxQueuedPerOrigin === undefined ? {} : { maxQueuedPerOrigin }),
+    queueTimeoutMs: config.pool.queueTimeoutMs,
     h2c: h2cOrigins,
+    ...(tls === undefined ? {} : { tls }),
   });
 
   return {
     maxSessionsPerOrigin,
-    connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders): Promise<Connection> {
-      return pool.connection(upstream.url, {
+    async connect(upstream: UpstreamConfig, key: string, headers: UpstreamHeaders) {
+      const streamable = await pool.connection(upstream.url, {
         key,
         headers,
         requestTimeoutMs: config.limits.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
         reinitialize: true,
+        // The session's GET stream follows the client's (UpstreamStreamFollower).
+        serverStream: 'on-demand',
       });
+      return new FallbackConnection(streamable, (initialize) =>
+        connectWithFallback({
+          url: upstream.url,
+          headers,
+          h2c: upstream.h2c,
+          ...(tls === undefined ? {} : { tls }),
+          requestTimeoutMs: config.limits.requestTimeoutMs,
+          initialize,
+        }),
+      );
     },
     stats(): OriginTransportStats[] {
       return pool.stats().origins.map((o) => ({

@@ -36,6 +36,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     streamIdleTimeoutMs: config.sessions.streamIdleTimeoutMs,
     maxSessionsPerClient: config.sessions.maxSessionsPerClient,
     bufferSize: config.limits.eventBufferSize,
+    serverStreamLingerMs: config.limits.serverStreamLingerMs,
     onCountChange: (upstream, delta) => metrics.sessions.inc({ upstream }, delta),
   });
   for (const u of config.upstreams) metrics.sessions.set({ upstream: u.name }, 0);

@@ -15,6 +15,7 @@ import { type EventStream, openEventStream } from './event-stream.ts';
 import type { ResponseSink } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { methodLabel, type RequestOutcome } from './metrics.ts';
+import { originBusyRejection } from './origin-busy.ts';
 import { sendEmpty, sendJson, sendRejection } from './replies.ts';
 import type { ProxySession } from './session-registry.ts';
 import type { AcceptedFormats } from './validate.ts';
@@ -98,17 +99,20 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       if (stream) stream.end();
       else sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
     } else {
-      outcome = 'upstream_error';
-      log.warn({ err, method: request.method }, 'upstream request failed');
+      // A pool budget that ran out is 503 with Retry-After (and its own log line and metric).
+      const busy = originBusyRejection(ctx, session, err, log);
+      outcome = busy ? 'upstream_busy' : 'upstream_error';
+      if (!busy) log.warn({ err, method: request.method }, 'upstream request failed');
+      const rejection = busy ?? {
+        status: 502,
+        message: 'Bad Gateway: upstream request failed',
+        rpcCode: -32603,
+      };
       if (stream) {
-        stream.send(jsonRpcError(request.id, -32603, 'Upstream request failed'));
+        stream.send(jsonRpcError(request.id, -32603, rejection.message));
         stream.end();
       } else {
-        sendRejection(
-          res,
-          { status: 502, message: 'Bad Gateway: upstream request failed', rpcCode: -32603 },
-          request.id,
-        );
+        sendRejection(res, rejection, request.id);
       }
     }
   } finally {

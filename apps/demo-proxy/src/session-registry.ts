@@ -6,6 +6,7 @@ import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
 import type { SessionCredentials } from './handlers/common.ts';
 import { type ClientIdentity, ClientQuotas } from './session-binding.ts';
+import { UpstreamStreamFollower } from './upstream-stream.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
@@ -18,6 +19,8 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
+  /** The upstream GET stream, open while the client's is. */
+  readonly upstreamStream: UpstreamStreamFollower;
   /** The Authorization it was created with (forwarded only where the upstream allows). */
   readonly credentials: SessionCredentials;
   /** The client that created it: only the same credentials may use it. */
@@ -33,6 +36,7 @@ export class ProxySession {
     bufferSize: number,
     credentials: SessionCredentials,
     owner: ClientIdentity,
+    serverStreamLingerMs: number,
   ) {
     this.id = id;
     this.credentials = credentials;
@@ -40,6 +44,7 @@ export class ProxySession {
     this.upstream = upstream;
     this.connection = connection;
     this.events = new EventBuffer(bufferSize);
+    this.upstreamStream = new UpstreamStreamFollower(connection, serverStreamLingerMs);
   }
 
   get closed(): boolean {
@@ -59,6 +64,7 @@ export class ProxySession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.upstreamStream.stop();
     this.serverStream?.end();
     this.serverStream = undefined;
     for (const controller of this.inFlight.values())
@@ -76,6 +82,7 @@ export interface SessionRegistryOptions {
   /** Sessions one client (by credentials, else by IP) may hold. */
   maxSessionsPerClient: number;
   bufferSize: number;
+  serverStreamLingerMs: number;
   onCountChange: (upstream: string, delta: number) => void;
 }
 
@@ -151,6 +158,7 @@ export class SessionRegistry {
       this.#options.bufferSize,
       credentials,
       owner,
+      this.#options.serverStreamLingerMs,
     );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();

@@ -65,7 +65,10 @@ export function handleGet(
   for (const event of replay) stream.send(event.message, event.id);
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');
   session.serverStream = stream;
+  session.upstreamStream.clientOpened();
   res.once('close', () => {
-    if (session.serverStream === stream) session.serverStream = undefined;
+    if (session.serverStream !== stream) return; // replaced by a newer GET
+    session.serverStream = undefined;
+    session.upstreamStream.clientClosed();
   });
 }

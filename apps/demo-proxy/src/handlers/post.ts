@@ -14,6 +14,7 @@ import type { ProxyContext } from '../context.ts';
 import type { DownstreamRequest, ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import type { RequestOutcome } from '../metrics.ts';
+import { originBusyRejection } from '../origin-busy.ts';
 import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
@@ -148,6 +149,8 @@ async function forwardOneWay(
       await ctx.sessions.remove(session);
       return sendRejection(res, { status: 404, message: 'Session not found' });
     }
+    const busy = originBusyRejection(ctx, session, err, log);
+    if (busy) return sendRejection(res, busy);
     log.warn({ err }, 'upstream rejected a notification or response');
     return sendRejection(res, {
       status: 502,

@@ -1,0 +1,49 @@
+import type { Connection } from '@mcp/connection-core';
+import { type ServerStreamControl, streamControlOf } from './fallback-connection.ts';
+
+/**
+ * The upstream GET stream of one session follows the client's: it opens when the client opens
+ * its GET stream and closes `lingerMs` after the client's closes (a client that reconnects
+ * within that time, with Last-Event-ID, finds it still open). An idle session so holds no
+ * upstream stream, and over HTTP/1.1 no socket.
+ *
+ * While no upstream stream is open the upstream server has nowhere to send server-initiated
+ * messages that belong to no request: the spec lets it send them only on a GET stream, so it
+ * drops them, or keeps them in its event store for a resumed stream. Messages related to a
+ * request still arrive on that request's response. Upstream connections that cannot follow
+ * (a legacy HTTP+SSE session, whose stream is the session) keep theirs open.
+ */
+export class UpstreamStreamFollower {
+  readonly #connection: ServerStreamControl | undefined;
+  readonly #lingerMs: number;
+  #linger: NodeJS.Timeout | undefined;
+
+  constructor(connection: Connection, lingerMs: number) {
+    this.#connection = streamControlOf(connection);
+    this.#lingerMs = lingerMs;
+  }
+
+  /** The client opened a GET stream. */
+  clientOpened(): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+    this.#connection?.openServerStream();
+  }
+
+  /** The client's GET stream closed (and no other replaced it). */
+  clientClosed(): void {
+    if (this.#connection === undefined) return;
+    clearTimeout(this.#linger);
+    this.#linger = setTimeout(() => {
+      this.#linger = undefined;
+      this.#connection?.closeServerStream();
+    }, this.#lingerMs);
+    this.#linger.unref();
+  }
+
+  /** The session ended: no timer left behind (closing the connection ends its stream). */
+  stop(): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+  }
+}
