@@ -1,17 +1,23 @@
 /**
  * A child process for the abort-churn tests: POSTs bodies larger than an HTTP/2 stream's
- * initial window (so part of each body is still waiting to go out) to an h2c server in this
- * process, and aborts each request on the next `setImmediate`, for `--ms` milliseconds.
- * Prints `beat <rss MB>` every 100 ms while its event loop turns, and `done` at the end.
+ * initial window (so part of each body is still waiting to go out) to an h2c server, and aborts
+ * each request on the next `setImmediate`, for `--ms` milliseconds. Prints `beat <rss MB>`
+ * every 100 ms while its event loop turns, and `done` at the end.
  *
  *   node test/abort-churn.ts undici|library [--ms N] [--bytes N] [--concurrency N]
+ *   node test/abort-churn.ts serve      (the server, started by the above as its own child)
  *
+ * The server runs in a process of its own: under this churn, Node's HTTP/2 server side can
+ * stall its process too, and the client is what is on trial here.
  * `undici`: the bare pattern with an undici Pool (the upstream bug: undici resets the stream with
  * NO_ERROR and destroys it while its body is pending; nghttp2 then spins). `library`: the same
  * requests through an @mcp/http2 connection, which must never freeze.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { createHttp2Connection } from '../src/index.ts';
@@ -30,7 +36,7 @@ const bodyBytes = Number(values.bytes);
 const concurrency = Number(values.concurrency);
 
 /** Answers each POST with a JSON-RPC result once its whole body has arrived. */
-function startServer(): Promise<http2.Http2Server> {
+function serve(): void {
   const server = http2.createServer();
   server.on('stream', (stream) => {
     stream.on('error', () => {});
@@ -46,16 +52,40 @@ function startServer(): Promise<http2.Http2Server> {
       stream.end(JSON.stringify({ jsonrpc: '2.0', id, result: {} }));
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  server.listen(0, '127.0.0.1', () => {
+    console.log(`port ${(server.address() as AddressInfo).port}`);
+  });
+  process.on('disconnect', () => process.exit(0));
 }
 
-const server = await startServer();
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** Starts the server process; resolves with its origin and a way to stop it. */
+async function startServerProcess(): Promise<{ origin: string; stop(): void }> {
+  const child = spawn(process.execPath, [import.meta.filename, 'serve'], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [line] = (await once(lines, 'line')) as [string];
+  return { origin: `http://127.0.0.1:${line.slice('port '.length)}`, stop: () => child.kill() };
+}
+
+async function churn(): Promise<void> {
+  if (mode !== 'undici' && mode !== 'library') throw new Error('mode: undici, library or serve');
+  const server = await startServerProcess();
+  const heartbeat = setInterval(() => {
+    console.log(`beat ${Math.round(process.memoryUsage().rss / 1e6)}`);
+  }, 100);
+  const until = performance.now() + durationMs;
+  const close =
+    mode === 'undici'
+      ? await churnUndici(server.origin, until)
+      : await churnLibrary(server.origin, until);
+  await close();
+  clearInterval(heartbeat);
+  server.stop();
+  console.log('done');
+}
+
 const padding = 'x'.repeat(bodyBytes);
-const heartbeat = setInterval(() => {
-  console.log(`beat ${Math.round(process.memoryUsage().rss / 1e6)}`);
-}, 100);
-const until = performance.now() + durationMs;
 let nextId = 1;
 
 function abortSoon(): AbortSignal {
@@ -64,7 +94,7 @@ function abortSoon(): AbortSignal {
   return controller.signal;
 }
 
-async function churnUndici(): Promise<() => Promise<void>> {
+async function churnUndici(origin: string, until: number): Promise<() => Promise<void>> {
   const pool = new Pool(origin, { connections: 1, allowH2: true, useH2c: true } as Pool.Options);
   const worker = async (): Promise<void> => {
     while (performance.now() < until) {
@@ -90,7 +120,7 @@ async function churnUndici(): Promise<() => Promise<void>> {
   return () => pool.close();
 }
 
-async function churnLibrary(): Promise<() => Promise<void>> {
+async function churnLibrary(origin: string, until: number): Promise<() => Promise<void>> {
   const connection = createHttp2Connection({
     url: `${origin}/mcp`,
     h2c: true,
@@ -114,9 +144,8 @@ async function churnLibrary(): Promise<() => Promise<void>> {
   return () => connection.close();
 }
 
-if (mode !== 'undici' && mode !== 'library') throw new Error('mode: undici or library');
-const close = mode === 'undici' ? await churnUndici() : await churnLibrary();
-await close();
-clearInterval(heartbeat);
-server.close();
-console.log('done');
+if (mode === 'serve') {
+  serve();
+} else {
+  await churn();
+}
