@@ -38,6 +38,7 @@ export type RequestOutcome =
   | 'timeout'
   | 'cancelled'
   | 'session_expired'
+  | 'buffer_exceeded'
   | 'upstream_error';
 
 /** The proxy's Prometheus metrics, on a Registry of its own. */
@@ -49,6 +50,7 @@ export class ProxyMetrics {
   readonly sessions: Gauge<'upstream'>;
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
+  readonly edgeLimits: Counter<'limit'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
@@ -87,6 +89,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_relayed_messages_total',
       help: 'Messages relayed downstream besides responses: related (on a request stream) or server (GET stream).',
       labelNames: ['upstream', 'kind'],
+      registers,
+    });
+    this.edgeLimits = new Counter({
+      name: 'mcp_proxy_edge_limits_total',
+      help: 'Times an edge limit acted (connection cap, timeouts, stream resets, buffers), by limit.',
+      labelNames: ['limit'],
       registers,
     });
     new Gauge({

@@ -9,10 +9,10 @@ import {
   SessionLimitError,
 } from '@mcp/connection-core';
 import { RelayAbort } from '../abort-reasons.ts';
-import { BodyTooLargeError, readBody } from '../body.ts';
+import { BodyTimeoutError, BodyTooLargeError, ClientGoneError, readBody } from '../body.ts';
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
-import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
+import { clientGone, type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
@@ -40,8 +40,21 @@ export async function handlePost(
 
   let message: JsonRpcMessage;
   try {
-    message = parseMessage(await readBody(req, ctx.config.limits.maxBodyBytes));
+    const { limits, edge } = ctx.config;
+    message = parseMessage(await readBody(req, limits.maxBodyBytes, edge.bodyTimeoutMs));
   } catch (err) {
+    if (err instanceof ClientGoneError) {
+      log.debug('client went away while sending its body');
+      return;
+    }
+    if (err instanceof BodyTimeoutError) {
+      ctx.onEdgeLimit('body_timeout');
+      return sendRejection(res, {
+        status: 408,
+        message: `Request Timeout: body not complete within ${err.timeoutMs} ms`,
+        headers: { connection: 'close' },
+      });
+    }
     if (err instanceof BodyTooLargeError) {
       return sendRejection(res, {
         status: 413,
@@ -60,6 +73,8 @@ export async function handlePost(
     throw err;
   }
 
+  // A client that reset its stream while we read its body gets nothing sent upstream.
+  if (clientGone(res)) return;
   const sessionId = header(req.headers, SESSION_HEADER);
   const isInitialize = isJsonRpcRequest(message) && message.method === 'initialize';
   const requestId = isJsonRpcRequest(message) ? message.id : null;
