@@ -22,7 +22,7 @@ export interface RequestOptions {
    * promise, no further message of this request is read until it settles: the server's stream
    * waits (backpressure), and the request's time limit keeps running.
    */
-  onMessage?: (message: JsonRpcMessage) => void | Promise<void>;
+  onMessage?: (message: JsonRpcMessage) => unknown;
 }
 
 export interface SendOptions {
