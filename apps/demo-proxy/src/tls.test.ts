@@ -1,55 +1,24 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from './config.ts';
 import { type ExampleUpstream, startExampleUpstream } from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+import { hasOpenssl, selfSignedCert } from './security/tls-cert.ts';
 import { INITIALIZE, MCP_HEADERS } from './test-support.ts';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
-  let dir: string;
+  let tls: ReturnType<typeof selfSignedCert>;
   let upstream: ExampleUpstream;
   let proxy: ProxyServer;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'demo-proxy-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    tls = selfSignedCert();
     upstream = await startExampleUpstream();
     const config = parseProxyConfig({
-      listen: { port: 0, tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
+      listen: { port: 0, tls: { cert: tls.cert, key: tls.key } },
       upstreams: [{ name: 'example', url: upstream.url, h2c: true }],
       logLevel: 'silent',
     });
@@ -62,7 +31,7 @@ describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () =>
   afterAll(async () => {
     await proxy?.close();
     await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   it('answers HTTP/2 negotiated by ALPN', async () => {
