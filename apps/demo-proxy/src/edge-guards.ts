@@ -68,7 +68,9 @@ export function guardHttp2Session(
     stream.once('aborted', () => {
       if (resets.take() || session.destroyed) return;
       onLimit('stream_resets');
-      session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+      // GOAWAY first (destroy's own code argument reaches the peer as NO_ERROR), then close.
+      session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      session.destroy();
     });
   });
 }
