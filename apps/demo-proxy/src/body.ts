@@ -45,12 +45,16 @@ export function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
     const stop = (error: Error | undefined): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
       req.off('error', onClose);
+      req.off('aborted', onClose);
       if (error === undefined) {
         resolve(Buffer.concat(chunks, size));
       } else {
@@ -63,12 +67,18 @@ export function readBody(
       if (size > limit) stop(new BodyTooLargeError(limit));
       else chunks.push(chunk);
     };
-    const onEnd = (): void => stop(undefined);
+    // A reset HTTP/2 stream ends its request too, and says it was aborted only just after:
+    // look once the reset has been processed.
+    const onEnd = (): void => {
+      if (req.httpVersionMajor === 1) stop(undefined);
+      else setImmediate(() => stop(req.aborted ? new ClientGoneError() : undefined));
+    };
     const onClose = (): void => stop(new ClientGoneError());
     const timer = setTimeout(() => stop(new BodyTimeoutError(timeoutMs)), timeoutMs);
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('close', onClose);
     req.once('error', onClose);
+    req.once('aborted', onClose);
   });
 }

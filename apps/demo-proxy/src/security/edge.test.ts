@@ -27,8 +27,11 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(overrides: Partial<ProxyConfigInput>): Promise<Harness> {
-  harness = await startHarness({}, overrides);
+async function start(
+  overrides: Partial<ProxyConfigInput>,
+  logs?: { write(line: string): void },
+): Promise<Harness> {
+  harness = await startHarness({}, overrides, logs);
   return harness;
 }
 
@@ -106,6 +109,34 @@ describe('stream limits', () => {
     expect(headers[':status']).toBe(408);
     session.destroy();
     expect(await edgeCount(h, 'body_timeout')).toBe(1);
+  });
+
+  it('logs a client that leaves mid-body at debug, without a stack', async () => {
+    const lines: Array<{ level: number; msg: string; err?: unknown }> = [];
+    let left: () => void = () => {};
+    const logged = new Promise<void>((resolve) => {
+      left = resolve;
+    });
+    const logs = {
+      write(line: string) {
+        const entry = JSON.parse(line) as { level: number; msg: string };
+        lines.push(entry);
+        if (entry.msg === 'client went away while sending its body') left();
+      },
+    };
+    const h = await start({ logLevel: 'debug' }, logs);
+    const session = http2.connect(h.proxy.url);
+    session.on('error', () => {});
+    const req = session.request({ ':method': 'POST', ':path': '/example/mcp', ...MCP_HEADERS });
+    req.on('error', () => {});
+    req.write('{"jsonrpc":"2.0",');
+    await once(session, 'remoteSettings');
+    req.close(NGHTTP2_CANCEL);
+    await logged;
+    session.destroy();
+    // pino levels: 20 debug, 50 error.
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.find((l) => l.msg === 'client went away while sending its body')?.level).toBe(20);
   });
 
   it('resets the stream of a client that never reads its answer (write timeout)', async () => {
