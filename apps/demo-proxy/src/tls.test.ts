@@ -1,8 +1,8 @@
 import http2 from 'node:http2';
 import https from 'node:https';
+import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from './config.ts';
-import { type ExampleUpstream, startExampleUpstream } from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
@@ -11,12 +11,12 @@ import { INITIALIZE, MCP_HEADERS } from './test-support.ts';
 
 describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
   let tls: ReturnType<typeof selfSignedCert>;
-  let upstream: ExampleUpstream;
+  let upstream: SdkServer;
   let proxy: ProxyServer;
 
   beforeAll(async () => {
     tls = selfSignedCert();
-    upstream = await startExampleUpstream();
+    upstream = await startSdkServer({ http: 'h2c' });
     const config = parseProxyConfig({
       listen: { port: 0, tls: { cert: tls.cert, key: tls.key } },
       upstreams: [{ name: 'example', url: upstream.url, h2c: true }],

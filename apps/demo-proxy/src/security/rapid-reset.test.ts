@@ -19,7 +19,7 @@ describe('HTTP/2 rapid reset against the proxy', () => {
 
   beforeAll(async () => {
     // A lower burst than the default (200), so the flood a loaded CI box can produce reaches it.
-    victim = await startVictim({ edge: { streamResetBurst: 50, streamResetsPerSecond: 10 } });
+    victim = await startVictim({ edge: { streamResetBurst: 20, streamResetsPerSecond: 5 } });
   });
   afterAll(async () => {
     await victim?.kill();
