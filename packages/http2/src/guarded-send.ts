@@ -31,6 +31,7 @@ export class GuardedSend implements AbortEmitter {
   #listeners: Array<() => void> = [];
   #phase: 'queued' | 'sending' | 'sent' = 'queued';
   #abortHeld = false;
+  #answered = false;
   #subscribed = false;
   #reason: unknown;
 
@@ -45,6 +46,11 @@ export class GuardedSend implements AbortEmitter {
     body: string,
   ): Promise<Dispatcher.ResponseData> {
     const bytes = Buffer.from(body);
+    // An ended byte stream: undici sees its length (so it dispatches it like a buffer, without
+    // holding the connection back for it), and pipes it (so `onRequestSent` waits for `finish`).
+    const stream = new Readable({ read() {} });
+    stream.push(bytes);
+    stream.push(null);
     return Dispatcher.prototype.request.call<
       Dispatcher,
       [Dispatcher.RequestOptions],
@@ -55,9 +61,19 @@ export class GuardedSend implements AbortEmitter {
         ...(options.headers as Record<string, string>),
         'content-length': `${bytes.length}`,
       },
-      body: Readable.from([bytes]),
+      body: stream,
       signal: this as unknown as AbortSignal,
     });
+  }
+
+  /**
+   * True when `error` is undici refusing this request because of a GOAWAY that came before the
+   * server took its stream (undici replays such a request itself only when its body is a
+   * buffer), and nobody aborted it: sending it again cannot make the server process it twice.
+   */
+  refusedByGoaway(error: unknown): boolean {
+    if (this.#answered || this.#reason !== undefined || !(error instanceof Error)) return false;
+    return error.message.startsWith('HTTP/2: "GOAWAY" frame received');
   }
 
   dispatch(options: Dispatcher.DispatchOptions, handler: Handler): boolean {
@@ -120,7 +136,9 @@ export class GuardedSend implements AbortEmitter {
         handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
         handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
-        if (statusCode >= 200) this.#sent();
+        if (statusCode < 200) return;
+        this.#answered = true;
+        this.#sent();
       },
       onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
       onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
@@ -141,4 +159,24 @@ function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): vo
 function unsubscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
   if ('removeEventListener' in source) source.removeEventListener('abort', listener);
   else source.removeListener('abort', listener);
+}
+
+/**
+ * Sends one request with a body through GuardedSend. A request refused by a GOAWAY is sent once
+ * more on the next connection, as undici does for buffer bodies (MAX_GOAWAY_REPLAY_ATTEMPTS 1).
+ */
+export async function sendGuarded(
+  dispatcher: Dispatcher,
+  signal: AbortEmitter | AbortSignal,
+  options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
+  body: string,
+): Promise<Dispatcher.ResponseData> {
+  for (let attempt = 0; ; attempt++) {
+    const send = new GuardedSend(dispatcher, signal);
+    try {
+      return await send.request(options, body);
+    } catch (error) {
+      if (attempt >= 1 || !send.refusedByGoaway(error)) throw error;
+    }
+  }
 }

@@ -8,7 +8,7 @@ import {
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
-import { GuardedSend } from './guarded-send.ts';
+import { sendGuarded } from './guarded-send.ts';
 import type { HeaderRecord } from './session.ts';
 
 export type ResponseData = Dispatcher.ResponseData;
@@ -55,7 +55,7 @@ export async function sendHttp(
   };
   try {
     if (body !== null && signal !== undefined) {
-      return await new GuardedSend(target.dispatcher, signal).request(options, body);
+      return await sendGuarded(target.dispatcher, signal, options, body);
     }
     return await target.dispatcher.request({ ...options, signal: signal as AbortSignal });
   } catch (cause) {

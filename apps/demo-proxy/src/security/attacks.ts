@@ -44,7 +44,9 @@ export async function rapidReset(
         const fire = (): void => {
           if (session.closed || session.destroyed) return;
           if (performance.now() >= until) {
-            session.destroy();
+            // The PING's answer comes after the server has processed every frame before it:
+            // only then is the flood's effect (a GOAWAY, or none) known.
+            session.ping(() => session.destroy());
             return;
           }
           try {
