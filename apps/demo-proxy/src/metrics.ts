@@ -51,6 +51,7 @@ export class ProxyMetrics {
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
   readonly edgeLimits: Counter<'limit'>;
+  readonly sessionRejections: Counter<'reason'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
@@ -95,6 +96,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_edge_limits_total',
       help: 'Times an edge limit acted (connection cap, timeouts, stream resets, buffers), by limit.',
       labelNames: ['limit'],
+      registers,
+    });
+    this.sessionRejections = new Counter({
+      name: 'mcp_proxy_session_rejections_total',
+      help: 'Session requests refused for who sent them: client_quota, credentials, stream_open, replay_refused.',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({

@@ -32,6 +32,8 @@ export interface RelayRequestOptions {
   formats: AcceptedFormats;
   /** Headers every answer carries (the session id). */
   headers: Record<string, string>;
+  /** Headers of this request's upstream HTTP requests only (its own credentials). */
+  upstreamHeaders?: Record<string, string>;
   log: Logger;
 }
 
@@ -43,7 +45,7 @@ export interface RelayRequestOptions {
  * Resolves with the outcome; answering a session-expired upstream is left to the caller.
  */
 export async function relayRequest(options: RelayRequestOptions): Promise<RequestOutcome> {
-  const { ctx, session, request, res, formats, headers, log } = options;
+  const { ctx, session, request, res, formats, headers, upstreamHeaders, log } = options;
   const upstream = session.upstream.name;
   const method = methodLabel(request.method);
   const controller = new AbortController();
@@ -89,6 +91,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       resetTimeoutOnProgress: true,
       maxTotalTimeoutMs: ctx.config.limits.maxTotalTimeoutMs,
       onMessage,
+      headers: upstreamHeaders,
     });
     outcome = isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
     answer(response);

@@ -1,24 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
-import { hasOpenssl, selfSignedCert } from './security/tls-cert.ts';
 import { INITIALIZE, MCP_HEADERS } from './test-support.ts';
+import { hasOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
 
 describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
-  let tls: ReturnType<typeof selfSignedCert>;
+  let dir: string;
   let upstream: SdkServer;
   let proxy: ProxyServer;
 
   beforeAll(async () => {
-    tls = selfSignedCert();
+    dir = mkdtempSync(join(tmpdir(), 'demo-proxy-tls-'));
+    const files = writeSelfSignedCertificate(dir);
     upstream = await startSdkServer({ http: 'h2c' });
     const config = parseProxyConfig({
-      listen: { port: 0, tls: { cert: tls.cert, key: tls.key } },
+      listen: { port: 0, tls: files },
       upstreams: [{ name: 'example', url: upstream.url, h2c: true }],
       logLevel: 'silent',
     });
@@ -31,7 +35,7 @@ describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () =>
   afterAll(async () => {
     await proxy?.close();
     await upstream?.close();
-    tls.remove();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers HTTP/2 negotiated by ALPN', async () => {

@@ -23,10 +23,18 @@ export interface RequestOptions {
    * waits (backpressure), and the request's time limit keeps running.
    */
   onMessage?: (message: JsonRpcMessage) => unknown;
+  /**
+   * Headers for this message's HTTP requests only (e.g. the credentials of the client a proxy
+   * relays it for). They override the connection's own headers of the same name; the protocol's
+   * headers (content type, accept, session id, protocol version, last event id) cannot be set.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface SendOptions {
   signal?: AbortSignal;
+  /** Headers for this message's HTTP request only; as `RequestOptions.headers`. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**

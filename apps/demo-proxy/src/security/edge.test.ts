@@ -4,10 +4,13 @@
  * so that each test ends in well under a second; the test timeout bounds a regression.
  */
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../config.ts';
 import {
   type Harness,
@@ -17,7 +20,7 @@ import {
   rawSession,
   startHarness,
 } from '../test-support.ts';
-import { hasOpenssl, selfSignedCert } from './tls-cert.ts';
+import { hasOpenssl, writeSelfSignedCertificate } from '../test-tls.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -176,12 +179,14 @@ describe('stream limits', () => {
 });
 
 describe.skipIf(!hasOpenssl())('TLS connection limits', () => {
-  const cert = hasOpenssl() ? selfSignedCert() : undefined;
-  const tlsListen = (): ProxyConfigInput['listen'] => ({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { cert: cert?.cert ?? '', key: cert?.key ?? '' },
+  let dir: string;
+  let files: { cert: string; key: string };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'demo-proxy-edge-tls-'));
+    files = writeSelfSignedCertificate(dir);
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tlsListen = (): ProxyConfigInput['listen'] => ({ host: '127.0.0.1', port: 0, tls: files });
 
   it('closes a TCP connection that never starts its TLS handshake', async () => {
     const h = await start({ listen: tlsListen(), edge: { handshakeTimeoutMs: 200 } });
@@ -204,6 +209,5 @@ describe.skipIf(!hasOpenssl())('TLS connection limits', () => {
       await closedByServer(socket);
     }
     expect(await edgeCount(h, 'headers_timeout')).toBe(2);
-    cert?.remove();
   });
 });
