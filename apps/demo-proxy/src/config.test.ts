@@ -27,6 +27,21 @@ describe('proxy config', () => {
     expect(config.limits.maxBodyBytes).toBe(1_048_576);
   });
 
+  it('gives every edge limit a default, and refuses a write timeout no longer than a request may wait', () => {
+    const upstreams = [{ name: 'a', url: 'http://127.0.0.1:9000/mcp' }];
+    const config = parseProxyConfig({ upstreams });
+    expect(config.edge).toMatchObject({ maxConnections: 4096, writeTimeoutMs: 90_000 });
+    expect(config.limits.maxTotalTimeoutMs).toBe(600_000);
+    let error: unknown;
+    try {
+      parseProxyConfig({ upstreams, limits: { requestTimeoutMs: 120_000 } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(String((error as Error).message)).toContain('edge.writeTimeoutMs');
+  });
+
   it('binds sessions to Authorization by default, and checks the session options', () => {
     const upstreams = [{ name: 'a', url: 'http://127.0.0.1:9000/mcp' }];
     expect(parseProxyConfig({ upstreams }).sessions).toEqual({

@@ -10,6 +10,7 @@ import {
 } from '@mcp/pool';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { EdgeConfigSchema } from './edge-config.ts';
 
 const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -71,6 +72,8 @@ export const LimitsConfigSchema = z.strictObject({
   maxConcurrentRequestsPerSession: z.number().int().positive().default(100),
   /** Upstream response time limit for one request, in ms (reset by progress notifications). */
   requestTimeoutMs: z.number().int().positive().default(60_000),
+  /** Longest a request may take however much progress it reports, in ms from its start. */
+  maxTotalTimeoutMs: z.number().int().positive().default(600_000),
   /** A session with no traffic and no open stream for this long is ended, in ms. */
   sessionIdleTimeoutMs: z.number().int().positive().default(600_000),
   /** On SIGINT/SIGTERM, how long in-flight requests may take to finish, in ms. */
@@ -136,12 +139,28 @@ export const ProxyConfigSchema = z
     upstreams: z.array(UpstreamConfigSchema).min(1, 'at least one upstream is required'),
     limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),
     pool: PoolConfigSchema.default(PoolConfigSchema.parse({})),
+    edge: EdgeConfigSchema.default(EdgeConfigSchema.parse({})),
     sessions: SessionsConfigSchema.default(SessionsConfigSchema.parse({})),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
   })
   .superRefine((config, ctx) => {
+    const { limits, edge } = config;
+    if (edge.writeTimeoutMs <= Math.max(limits.requestTimeoutMs, limits.keepAliveMs)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edge', 'writeTimeoutMs'],
+        message: 'must be longer than limits.requestTimeoutMs and limits.keepAliveMs',
+      });
+    }
+    if (limits.maxTotalTimeoutMs < limits.requestTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'maxTotalTimeoutMs'],
+        message: 'must be at least limits.requestTimeoutMs',
+      });
+    }
     const seen = new Set<string>();
     config.upstreams.forEach((upstream, i) => {
       if (seen.has(upstream.name)) {

@@ -1,4 +1,5 @@
 import type { ProxyConfig } from './config.ts';
+import type { EdgeEvent } from './edge-guards.ts';
 import type { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -16,4 +17,6 @@ export interface ProxyContext {
   rebinding: RebindingPolicy;
   /** Requests in flight across the proxy (for the global concurrency limit and draining). */
   load: LoadTracker;
+  /** Counts and logs an edge limit that acted (timeouts, buffers, resets, connection cap). */
+  onEdgeLimit: EdgeEvent;
 }

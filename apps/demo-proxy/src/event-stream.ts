@@ -14,6 +14,8 @@ export interface EventStream {
   prime(eventId: string): void;
   /** Resolves once the downstream has taken what was sent (or is gone). */
   drained(): Promise<void>;
+  /** Bytes of events sent since the client last took everything (0 once drained). */
+  readonly backlogBytes: number;
   end(): void;
 }
 
@@ -31,23 +33,32 @@ export function openEventStream(
     keepAliveIntervalMs: keepAliveMs,
   });
   let last: Promise<void> = Promise.resolve();
+  let backlog = 0;
   const ignoreClosed = (): void => {};
+  /** Counts a write's bytes until the writer says the response can take more. */
+  const write = (written: Promise<void>, bytes: number): void => {
+    backlog += bytes;
+    const settled: Promise<void> = written.then(() => {
+      if (last === settled) backlog = 0;
+    }, ignoreClosed);
+    last = settled;
+  };
   return {
     get closed() {
       return writer.closed;
     },
+    get backlogBytes() {
+      return backlog;
+    },
     send(message, eventId) {
       if (writer.closed) return;
-      const event = {
-        event: 'message',
-        data: JSON.stringify(message),
-        ...(eventId === undefined ? {} : { id: eventId }),
-      };
-      last = writer.send(event).catch(ignoreClosed);
+      const data = JSON.stringify(message);
+      const event = { event: 'message', data, ...(eventId === undefined ? {} : { id: eventId }) };
+      write(writer.send(event), data.length);
     },
     prime(eventId) {
       if (writer.closed) return;
-      last = writer.send({ id: eventId, data: '' }).catch(ignoreClosed);
+      write(writer.send({ id: eventId, data: '' }), 0);
     },
     drained() {
       return last;

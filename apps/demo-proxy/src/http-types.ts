@@ -33,3 +33,12 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 export function hostOf(req: DownstreamRequest): string | undefined {
   return header(req.headers, ':authority') ?? header(req.headers, 'host');
 }
+
+/**
+ * True once the client has gone (reset its HTTP/2 stream, closed its connection): nothing
+ * sent on `res` can reach it. (Http2ServerResponse has no `destroyed`: its stream does.)
+ */
+export function clientGone(res: ResponseSink): boolean {
+  const { stream } = res as { stream?: { destroyed: boolean } };
+  return stream === undefined ? res.destroyed : stream.destroyed;
+}

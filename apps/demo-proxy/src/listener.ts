@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { z } from 'zod';
 import type { ListenConfigSchema } from './config.ts';
+import type { EdgeConfig } from './edge-config.ts';
+import { type EdgeEvent, firstRequestDeadline, guardHttp2Session } from './edge-guards.ts';
 import type { DownstreamRequest, DownstreamResponse } from './http-types.ts';
 
 type ListenConfig = z.output<typeof ListenConfigSchema>;
@@ -60,16 +63,28 @@ export interface ListenerOptions {
    * cleartext connection), in ms; then the connection is closed (slowloris).
    */
   headersTimeoutMs: number;
+  /** Connection cap, idle, handshake, write and stream-reset limits (see edge-config.ts). */
+  edge: EdgeConfig;
+  /** Told each time an edge limit acts (for the log and the metric). */
+  onLimit: EdgeEvent;
 }
 
 /** Starts listening; resolves once the port is bound. */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
-  const { listen, onRequest, headersTimeoutMs } = options;
+  const { listen, onRequest, headersTimeoutMs, edge, onLimit } = options;
   const h2Sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<net.Socket>();
+  /** Each connection's first-request deadline, by the socket its requests arrive on. */
+  const deadlines = new WeakMap<net.Socket, { started(): void }>();
+  const armDeadline = (socket: net.Socket): void => {
+    deadlines.set(socket, firstRequestDeadline(socket, headersTimeoutMs, onLimit));
+  };
   const track = (session: http2.ServerHttp2Session): void => {
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));
+    guardHttp2Session(session, edge, onLimit);
+    const socket = session.socket as net.Socket;
+    session.once('stream', () => deadlines.get(socket)?.started());
   };
 
   let front: net.Server;
@@ -81,10 +96,22 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         key: readFileSync(listen.tls.key),
         allowHTTP1: true,
         settings: { maxConcurrentStreams: 1000 },
+        handshakeTimeout: edge.handshakeTimeoutMs,
       },
       onRequest,
     );
     secure.on('session', track);
+    secure.on('secureConnection', (socket: tls.TLSSocket) => {
+      armDeadline(socket);
+      // HTTP/2 sessions get their limits in `track`; an HTTP/1.1 socket gets its own.
+      if (socket.alpnProtocol !== 'h2') guardHttp1Socket(socket, edge, onLimit);
+    });
+    secure.on('request', (req: DownstreamRequest) => {
+      if (req.httpVersionMajor === 1) deadlines.get(req.socket as net.Socket)?.started();
+    });
+    secure.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') onLimit('handshake_timeout');
+    });
     front = secure;
   } else {
     http1 = http.createServer(
@@ -100,6 +127,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       },
       onRequest,
     );
+    // A socket on which nothing moves (a client that stopped reading) is destroyed.
+    http1.setTimeout(edge.writeTimeoutMs, (socket: net.Socket) => {
+      onLimit('write_timeout');
+      socket.destroy();
+    });
     // This server never listens (the front server hands it sockets), and Node starts the timer
     // that enforces headersTimeout on 'listening': start it. `close()` stops it.
     http1.emit('listening');
@@ -113,6 +145,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       sniffProtocol(socket, (isH2) => {
         socket.setTimeout(0);
         if (isH2) {
+          armDeadline(socket);
           h2.emit('connection', socket);
         } else {
           h1.emit('connection', socket);
@@ -126,6 +159,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // Past the cap, Node closes each new connection as soon as it is accepted.
+  front.maxConnections = edge.maxConnections;
+  front.on('drop', () => onLimit('connections'));
 
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);
@@ -156,4 +192,12 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       front.close();
     },
   };
+}
+
+/** An HTTP/1.1 connection over TLS: destroyed when nothing moves on it (idle or not reading). */
+function guardHttp1Socket(socket: tls.TLSSocket, edge: EdgeConfig, onLimit: EdgeEvent): void {
+  socket.setTimeout(Math.min(edge.writeTimeoutMs, edge.connectionIdleTimeoutMs), () => {
+    onLimit('connection_idle');
+    socket.destroy();
+  });
 }

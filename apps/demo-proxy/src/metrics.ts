@@ -39,6 +39,7 @@ export type RequestOutcome =
   | 'cancelled'
   | 'session_expired'
   | 'upstream_busy'
+  | 'buffer_exceeded'
   | 'upstream_error';
 
 /** The proxy's Prometheus metrics, on a Registry of its own. */
@@ -51,6 +52,7 @@ export class ProxyMetrics {
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
   readonly upstreamBusy: Counter<'upstream' | 'limit' | 'reason'>;
+  readonly edgeLimits: Counter<'limit'>;
   readonly sessionRejections: Counter<'reason'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
@@ -96,6 +98,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_upstream_busy_total',
       help: 'Upstream messages refused with 503 because a pool budget of the origin ran out.',
       labelNames: ['upstream', 'limit', 'reason'],
+      registers,
+    });
+    this.edgeLimits = new Counter({
+      name: 'mcp_proxy_edge_limits_total',
+      help: 'Times an edge limit acted (connection cap, timeouts, stream resets, buffers), by limit.',
+      labelNames: ['limit'],
       registers,
     });
     this.sessionRejections = new Counter({

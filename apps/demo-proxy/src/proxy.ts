@@ -1,5 +1,6 @@
 import type { ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
+import { type EdgeEvent, type EdgeLimit, TokenBucket } from './edge-guards.ts';
 import { type Listener, startListener } from './listener.ts';
 import { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
@@ -52,11 +53,14 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
       allowedOrigins: config.listen.allowedOrigins,
     },
     load: new LoadTracker(),
+    onEdgeLimit: edgeReporter({ logger, metrics }),
   };
   const listener: Listener = await startListener({
     listen: config.listen,
     onRequest: createRouter(ctx),
     headersTimeoutMs: config.limits.headersTimeoutMs,
+    edge: config.edge,
+    onLimit: ctx.onEdgeLimit,
   });
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   let closing: Promise<{ drained: boolean }> | undefined;
@@ -79,5 +83,24 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
       })();
       return closing;
     },
+  };
+}
+
+/** Limits that only abuse reaches: worth a warning (at most one a second each), not just debug. */
+const ABUSE: ReadonlySet<EdgeLimit> = new Set(['connections', 'stream_resets']);
+
+/** Counts each edge limit that acts, and logs it. */
+export function edgeReporter(ctx: Pick<ProxyContext, 'logger' | 'metrics'>): EdgeEvent {
+  const warnings = new Map<EdgeLimit, TokenBucket>();
+  return (limit, detail) => {
+    ctx.metrics.edgeLimits.inc({ limit });
+    let bucket = warnings.get(limit);
+    if (bucket === undefined && ABUSE.has(limit)) {
+      bucket = new TokenBucket(1, 1);
+      warnings.set(limit, bucket);
+    }
+    if (bucket?.take()) ctx.logger.warn({ limit, ...detail }, 'edge limit reached');
+    else if (ctx.logger.isLevelEnabled('debug'))
+      ctx.logger.debug({ limit, ...detail }, 'edge limit');
   };
 }

@@ -12,7 +12,7 @@ import {
 import { RelayAbort } from './abort-reasons.ts';
 import type { ProxyContext } from './context.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
-import type { ResponseSink } from './http-types.ts';
+import { clientGone, type ResponseSink } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { methodLabel, type RequestOutcome } from './metrics.ts';
 import { originBusyRejection } from './origin-busy.ts';
@@ -22,6 +22,8 @@ import type { AcceptedFormats } from './validate.ts';
 
 /** JSON-RPC error code the SDK uses for a request that timed out. */
 export const REQUEST_TIMEOUT_CODE = -32001;
+/** JSON-RPC error code of an exchange whose related messages passed its byte budget. */
+export const BUFFER_EXCEEDED_CODE = -32010;
 
 export interface RelayRequestOptions {
   ctx: ProxyContext;
@@ -57,24 +59,38 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   const endTimer = ctx.metrics.requestDuration.startTimer({ upstream, method });
 
   let stream: EventStream | undefined;
-  const onMessage = (message: JsonRpcMessage): void => {
+  const budget = ctx.config.edge.maxExchangeBufferBytes;
+  // Related messages wait for the client to take them: until it does, the upstream stream is
+  // not read (backpressure). What waits is bounded by the exchange's byte budget.
+  const onMessage = (message: JsonRpcMessage): Promise<void> | undefined => {
     ctx.metrics.relayedMessages.inc({ upstream, kind: 'related' });
     if (formats.sse) {
       stream ??= openEventStream(res, headers, ctx.config.limits.keepAliveMs);
       stream.send(message);
-    } else if (isJsonRpcRequest(message)) {
+      if (stream.backlogBytes > budget) {
+        ctx.onEdgeLimit('exchange_buffer', { bytes: stream.backlogBytes, budget });
+        controller.abort(new RelayAbort('buffer-exceeded'));
+        return undefined;
+      }
+      return stream.drained();
+    }
+    if (isJsonRpcRequest(message)) {
       // A JSON-only client cannot get it on this response: the GET stream may carry it.
       const event = session.events.push(message);
       session.serverStream?.send(message, event.id);
     }
+    return undefined;
   };
 
   let outcome: RequestOutcome;
   try {
+    // A client that left before we got here sends nothing upstream.
+    if (clientGone(res)) throw new AbortedError({ cause: new RelayAbort('client-gone') });
     const response = await session.connection.request(request, {
       signal: controller.signal,
       timeoutMs: ctx.config.limits.requestTimeoutMs,
       resetTimeoutOnProgress: true,
+      maxTotalTimeoutMs: ctx.config.limits.maxTotalTimeoutMs,
       onMessage,
       headers: upstreamHeaders,
     });
@@ -84,7 +100,12 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
     if (err instanceof AbortedError) {
       outcome = 'cancelled';
       const reason: unknown = controller.signal.reason;
-      if (stream) stream.end();
+      if (reason instanceof RelayAbort && reason.why === 'buffer-exceeded') {
+        outcome = 'buffer_exceeded';
+        // The client may never read it; the write timeout bounds that.
+        stream?.send(jsonRpcError(request.id, BUFFER_EXCEEDED_CODE, 'Exchange buffer exceeded'));
+        stream?.end();
+      } else if (stream) stream.end();
       else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
         sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
       } else {

@@ -5,6 +5,7 @@ import { handleDelete } from './handlers/delete.ts';
 import { handleGet } from './handlers/get.ts';
 import { handlePost } from './handlers/post.ts';
 import {
+  clientGone,
   type DownstreamRequest,
   type DownstreamResponse,
   header,
@@ -120,7 +121,9 @@ export function createRouter(ctx: ProxyContext) {
         return;
     }
     Promise.resolve(handled).catch((err: unknown) => {
-      log.error({ err }, 'request handler failed');
+      // A client that left mid-request is no server error: no stack, not at error level.
+      if (clientGone(res)) log.debug({ reason: String(err) }, 'client went away');
+      else log.error({ err }, 'request handler failed');
       if (!res.headersSent)
         sendRejection(res, { status: 500, message: 'Internal Server Error', rpcCode: -32603 });
       else if (!res.writableEnded) res.end();

@@ -18,9 +18,11 @@ export interface RequestOptions {
   /**
    * Receives, in order and before the response, every message the server sends in relation to
    * this request: progress and logging notifications, server-to-client requests (answer those
-   * with `Connection.respond`). It must not throw; what it throws is ignored.
+   * with `Connection.respond`). It must not throw; what it throws is ignored. When it returns a
+   * promise, no further message of this request is read until it settles: the server's stream
+   * waits (backpressure), and the request's time limit keeps running.
    */
-  onMessage?: (message: JsonRpcMessage) => void;
+  onMessage?: (message: JsonRpcMessage) => unknown;
   /**
    * Headers for this message's HTTP requests only (e.g. the credentials of the client a proxy
    * relays it for). They override the connection's own headers of the same name; the protocol's

@@ -25,6 +25,7 @@ import {
   discardBody,
   type HttpTarget,
   headerValue,
+  noop,
   type ResponseBody,
   type ResponseData,
   readBody,
@@ -253,7 +254,10 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     const bytes = await readBody(response, host.metrics, host.options.maxResponseBytes);
     if (this.#settled) return;
     const messages = parseMessages(bytes);
-    for (let i = 0; i < messages.length; i++) this.#handle(messages[i] as JsonRpcMessage);
+    for (let i = 0; i < messages.length; i++) {
+      const pending = this.#handle(messages[i] as JsonRpcMessage);
+      if (pending !== undefined) await pending;
+    }
   }
 
   async #readSse(first: ResponseBody): Promise<void> {
@@ -263,10 +267,13 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     let body: ResponseBody | undefined = first;
     let attempts = 0;
     let cause: unknown;
-    const onMessage = (message: JsonRpcMessage): boolean => {
+    // While the caller's onMessage has a message pending, the body is not read: the server's
+    // stream waits (HTTP/2 flow control), so nothing piles up here.
+    const onMessage = (message: JsonRpcMessage): boolean | Promise<boolean> => {
       attempts = 0;
-      this.#handle(message);
-      return this.#settled;
+      const pending = this.#handle(message);
+      if (pending === undefined) return this.#settled;
+      return pending.then(() => this.#settled);
     };
     // Skip what is not a message, unless it claims to be our response: then fail, not hang.
     const onInvalid = (error: InvalidMessageError, data: string): void => {
@@ -298,7 +305,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     }
   }
 
-  #handle(message: JsonRpcMessage): void {
+  /** Routes one message; a promise when the caller's onMessage asked to be waited for. */
+  #handle(message: JsonRpcMessage): Promise<void> | undefined {
     if ('method' in message) {
       const isRequest = 'id' in message;
       if (isRequest) this.#host.session.serverRequestArrived((message as JsonRpcRequest).id);
@@ -314,22 +322,24 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
         }
       }
       const onMessage = this.#options?.onMessage;
-      if (onMessage !== undefined) {
-        try {
-          onMessage(message);
-        } catch {
-          // The contract says onMessage must not throw; what it throws is ignored.
-        }
-      } else if (isRequest) {
-        this.#host.deliverUnrelated(message);
+      if (onMessage === undefined) {
+        if (isRequest) this.#host.deliverUnrelated(message);
+        return undefined;
       }
-      return;
+      try {
+        const pending = onMessage(message);
+        // The contract says onMessage must not throw or reject; what it does is ignored.
+        return pending instanceof Promise ? pending.catch(noop) : undefined;
+      } catch {
+        return undefined;
+      }
     }
     if (message.id === this.id) {
       this.#succeed(message);
-      return;
+      return undefined;
     }
     this.#host.routeResponse(message);
+    return undefined;
   }
 
   #succeed(response: JsonRpcResponse): void {

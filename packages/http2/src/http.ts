@@ -8,6 +8,7 @@ import {
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
+import { sendGuarded } from './guarded-send.ts';
 import type { HeaderRecord } from './session.ts';
 
 export type ResponseData = Dispatcher.ResponseData;
@@ -32,7 +33,9 @@ export interface AbortEmitter {
 
 /**
  * Sends one HTTP request. undici's own header and body timers are off (0): the request's
- * deadline covers both, and an idle SSE stream must not be cut by `bodyTimeout`.
+ * deadline covers both, and an idle SSE stream must not be cut by `bodyTimeout`. A request
+ * with a body and a signal goes through GuardedSend, so that aborting it never resets a stream
+ * whose body may still be going out.
  */
 export async function sendHttp(
   target: HttpTarget,
@@ -41,17 +44,20 @@ export async function sendHttp(
   body: string | null,
   signal: AbortEmitter | AbortSignal | undefined,
 ): Promise<ResponseData> {
+  const options = {
+    origin: target.origin,
+    path: target.path,
+    method,
+    headers,
+    body,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  };
   try {
-    return await target.dispatcher.request({
-      origin: target.origin,
-      path: target.path,
-      method,
-      headers,
-      body,
-      signal: signal as AbortSignal | undefined,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    if (body !== null && signal !== undefined) {
+      return await sendGuarded(target.dispatcher, signal, options, body);
+    }
+    return await target.dispatcher.request({ ...options, signal: signal as AbortSignal });
   } catch (cause) {
     throw toTransportError(cause, `${method} ${target.path} failed`);
   }

@@ -16,6 +16,8 @@ export type HeadersProvider = (
 ) => Record<string, string> | Promise<Record<string, string>>;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** With `resetTimeoutOnProgress`: the longest a request may take however much progress it reports. */
+export const DEFAULT_MAX_TOTAL_TIMEOUT_MS = 600_000;
 /** Largest JSON response body read, in bytes (SSE events have @mcp/sse's own limit, also 16 MiB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
@@ -82,7 +84,7 @@ export const Http2ConnectionOptionsSchema = z
     protocolVersion: z.string().min(1).default(LATEST_PROTOCOL_VERSION),
     requestTimeoutMs: z.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
     resetTimeoutOnProgress: z.boolean().default(false),
-    maxTotalTimeoutMs: z.number().int().positive().optional(),
+    maxTotalTimeoutMs: z.number().int().positive().default(DEFAULT_MAX_TOTAL_TIMEOUT_MS),
     maxConcurrentRequests: z.number().int().positive().default(DEFAULT_MAX_CONCURRENT_REQUESTS),
     maxQueuedRequests: z.number().int().nonnegative().default(DEFAULT_MAX_QUEUED_REQUESTS),
     receiveQueueCapacity: z.number().int().positive().default(DEFAULT_RECEIVE_QUEUE_CAPACITY),

@@ -122,6 +122,27 @@ describe.each(['json', 'sse', 'events'] as const)('against the SDK server (%s mo
 });
 
 describe.each(['sse', 'events'] as const)('SSE responses from the SDK server (%s)', (mode) => {
+  it('reads no further message while onMessage has one pending (backpressure)', async () => {
+    const conn = await connect(mode, { serverStream: false });
+    const order: string[] = [];
+    const response = await conn.request(call('progress', { steps: 3 }, { progressToken: 'bp' }), {
+      // Each message is taken a turn of the event loop later: what was already received must
+      // wait for it, not be handed over in the meantime.
+      onMessage: (m) => {
+        order.push(`got ${(m as unknown as { params: { progress: number } }).params.progress}`);
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            order.push('taken');
+            resolve();
+          }),
+        );
+      },
+      timeoutMs: 10_000,
+    });
+    expect(textOf(response)).toBe('done 3 steps');
+    expect(order).toEqual(['got 1', 'taken', 'got 2', 'taken', 'got 3', 'taken']);
+  });
+
   it('delivers progress to onMessage before the result, and resets the timeout on progress', async () => {
     const conn = await connect(mode, { serverStream: false });
     const seen: JsonRpcMessage[] = [];

@@ -5,7 +5,7 @@ import {
   type JsonRpcRequest,
   parseMessage,
 } from '@mcp/connection-core';
-import { BodyTooLargeError, readBody } from '../body.ts';
+import { BodyTimeoutError, BodyTooLargeError, readBody } from '../body.ts';
 import type { ProxyContext } from '../context.ts';
 import { type DownstreamRequest, header } from '../http-types.ts';
 import type { ProxySession } from '../session-registry.ts';
@@ -42,9 +42,18 @@ export async function admitMessage(
     checkContentType(header(req.headers, 'content-type')) ?? checkAccept(formats, 'POST');
   if (early) return rejected(early);
   try {
-    const message = parseMessage(await readBody(req, ctx.config.limits.maxBodyBytes));
+    const { limits, edge } = ctx.config;
+    const message = parseMessage(await readBody(req, limits.maxBodyBytes, edge.bodyTimeoutMs));
     return { ok: true, value: { message, formats } };
   } catch (err) {
+    if (err instanceof BodyTimeoutError) {
+      ctx.onEdgeLimit('body_timeout');
+      return rejected({
+        status: 408,
+        message: `Request Timeout: body not complete within ${err.timeoutMs} ms`,
+        headers: { connection: 'close' },
+      });
+    }
     if (err instanceof BodyTooLargeError) {
       return rejected({
         status: 413,
@@ -60,7 +69,7 @@ export async function admitMessage(
         rpcCode: parse ? JsonRpcErrorCode.PARSE_ERROR : JsonRpcErrorCode.INVALID_REQUEST,
       });
     }
-    throw err;
+    throw err; // ClientGoneError among others: the router logs it at debug
   }
 }
 

@@ -11,7 +11,7 @@ import {
 import { RelayAbort } from '../abort-reasons.ts';
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
-import type { DownstreamRequest, ResponseSink } from '../http-types.ts';
+import { clientGone, type DownstreamRequest, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import type { RequestOutcome } from '../metrics.ts';
 import { originBusyRejection } from '../origin-busy.ts';
@@ -38,6 +38,8 @@ export async function handlePost(
   const admitted = await admitMessage(ctx, req);
   if (!admitted.ok) return sendRejection(res, admitted.rejection);
   const { message, formats } = admitted.value;
+  // A client that reset its stream while we read its body gets nothing sent upstream.
+  if (clientGone(res)) return;
   const found = await findOrOpenSession(ctx, upstream, req, message, log);
   if (!found.ok) return sendRejection(res, found.rejection, requestIdOf(message));
   const session = found.value;

@@ -1,0 +1,182 @@
+import { Readable } from 'node:stream';
+import { Dispatcher } from 'undici';
+import type { AbortEmitter } from './http.ts';
+
+type Handler = Dispatcher.DispatchHandler;
+type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
+
+/**
+ * What a request with a body needs so that aborting it can never freeze the process.
+ *
+ * undici 8.13.1 aborts an HTTP/2 request by `stream.close()` (RST_STREAM with NO_ERROR) and a
+ * synchronous `destroy()`. When part of the request body is still waiting for flow-control
+ * window, Node's nghttp2 session then spins in `SendPendingData`, the event loop stops and RSS
+ * grows by hundreds of MB per second (docs/undici-h2-abort-freeze.md). So an abort is passed on
+ * to undici only while that cannot happen:
+ * - before the request starts (it is still queued: undici takes it out, no stream is opened);
+ * - once the whole body has been handed to the socket. The body is sent as a stream so that
+ *   undici reports this (`onRequestSent` after the HTTP/2 stream's `finish`, which waits for
+ *   nghttp2 to take the data); with a string body undici reports it as soon as it is queued;
+ * - once the response has started (the server read the body, or chose not to).
+ * An abort that comes while the body is going out waits for one of these; the caller has
+ * already moved on (its promise settled), only the stream's reset is late. A server that never
+ * opens its window keeps that stream until the connection closes.
+ *
+ * One object per request: the dispatcher undici's `request()` dispatches through (to see the
+ * request start and its response begin) and the signal undici watches.
+ */
+export class GuardedSend implements AbortEmitter {
+  readonly #dispatcher: Dispatcher;
+  readonly #source: AbortEmitter | AbortSignal;
+  #listeners: Array<() => void> = [];
+  #phase: 'queued' | 'sending' | 'sent' = 'queued';
+  #abortHeld = false;
+  #answered = false;
+  #subscribed = false;
+  #reason: unknown;
+
+  constructor(dispatcher: Dispatcher, source: AbortEmitter | AbortSignal) {
+    this.#dispatcher = dispatcher;
+    this.#source = source;
+  }
+
+  /** Sends through undici's `request()`, with this object as dispatcher and signal. */
+  request(
+    options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
+    body: string,
+  ): Promise<Dispatcher.ResponseData> {
+    const bytes = Buffer.from(body);
+    // An ended byte stream: undici sees its length (so it dispatches it like a buffer, without
+    // holding the connection back for it), and pipes it (so `onRequestSent` waits for `finish`).
+    const stream = new Readable({ read() {} });
+    stream.push(bytes);
+    stream.push(null);
+    return Dispatcher.prototype.request.call<
+      Dispatcher,
+      [Dispatcher.RequestOptions],
+      Promise<Dispatcher.ResponseData>
+    >(this as unknown as Dispatcher, {
+      ...options,
+      headers: {
+        ...(options.headers as Record<string, string>),
+        'content-length': `${bytes.length}`,
+      },
+      body: stream,
+      signal: this as unknown as AbortSignal,
+    });
+  }
+
+  /**
+   * True when `error` is undici refusing this request because of a GOAWAY that came before the
+   * server took its stream (undici replays such a request itself only when its body is a
+   * buffer), and nobody aborted it: sending it again cannot make the server process it twice.
+   */
+  refusedByGoaway(error: unknown): boolean {
+    if (this.#answered || this.#reason !== undefined || !(error instanceof Error)) return false;
+    return error.message.startsWith('HTTP/2: "GOAWAY" frame received');
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Handler): boolean {
+    return this.#dispatcher.dispatch(options, this.#watch(handler));
+  }
+
+  // AbortEmitter, for undici: what it registers here waits on the source's abort.
+  get reason(): unknown {
+    return this.#reason;
+  }
+  on(_event: 'abort', listener: () => void): this {
+    this.#listeners.push(listener);
+    if (!this.#subscribed) {
+      this.#subscribed = true;
+      subscribe(this.#source, this.#onSourceAbort);
+    }
+    return this;
+  }
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+  removeListener(_event: 'abort', listener: () => void): this {
+    const i = this.#listeners.indexOf(listener);
+    if (i !== -1) this.#listeners.splice(i, 1);
+    if (this.#listeners.length === 0 && this.#subscribed) {
+      this.#subscribed = false;
+      unsubscribe(this.#source, this.#onSourceAbort);
+    }
+    return this;
+  }
+
+  #onSourceAbort = (): void => {
+    this.#reason = (this.#source as { reason?: unknown }).reason;
+    if (this.#phase === 'sending') this.#abortHeld = true;
+    else this.#emitAbort();
+  };
+
+  #emitAbort(): void {
+    this.#abortHeld = false;
+    for (const listener of this.#listeners.splice(0)) listener();
+    if (this.#subscribed) {
+      this.#subscribed = false;
+      unsubscribe(this.#source, this.#onSourceAbort);
+    }
+  }
+
+  #sent(): void {
+    this.#phase = 'sent';
+    if (this.#abortHeld) this.#emitAbort();
+  }
+
+  #watch(handler: Handler): Handler & { onRequestSent(): void } {
+    return {
+      onRequestStart: (controller: Controller, context: unknown) => {
+        this.#phase = 'sending';
+        handler.onRequestStart?.(controller, context);
+      },
+      onRequestSent: () => this.#sent(),
+      onRequestUpgrade: (controller, statusCode, headers, socket) =>
+        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart: (controller, statusCode, headers, statusMessage) => {
+        handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+        if (statusCode < 200) return;
+        this.#answered = true;
+        this.#sent();
+      },
+      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => {
+        this.#phase = 'sent';
+        this.#abortHeld = false;
+        handler.onResponseError?.(controller, error);
+      },
+    };
+  }
+}
+
+function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
+  if ('addEventListener' in source) source.addEventListener('abort', listener, { once: true });
+  else source.once('abort', listener);
+}
+
+function unsubscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
+  if ('removeEventListener' in source) source.removeEventListener('abort', listener);
+  else source.removeListener('abort', listener);
+}
+
+/**
+ * Sends one request with a body through GuardedSend. A request refused by a GOAWAY is sent once
+ * more on the next connection, as undici does for buffer bodies (MAX_GOAWAY_REPLAY_ATTEMPTS 1).
+ */
+export async function sendGuarded(
+  dispatcher: Dispatcher,
+  signal: AbortEmitter | AbortSignal,
+  options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
+  body: string,
+): Promise<Dispatcher.ResponseData> {
+  for (let attempt = 0; ; attempt++) {
+    const send = new GuardedSend(dispatcher, signal);
+    try {
+      return await send.request(options, body);
+    } catch (error) {
+      if (attempt >= 1 || !send.refusedByGoaway(error)) throw error;
+    }
+  }
+}
