@@ -1,4 +1,5 @@
 import './node-guard.ts';
+
 export * from './connection.ts';
 export * from './deadline.ts';
 export * from './errors.ts';

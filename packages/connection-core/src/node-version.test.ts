@@ -4,7 +4,14 @@ import { assertSupportedNode, isSupportedNode, MIN_NODE_VERSION } from './node-v
 
 describe('the Node.js version guard', () => {
   it('accepts the minimum and anything newer', () => {
-    for (const version of [MIN_NODE_VERSION, 'v22.19.0', '22.20.1', '23.0.0', '24.21.0', '30.1.2']) {
+    for (const version of [
+      MIN_NODE_VERSION,
+      'v22.19.0',
+      '22.20.1',
+      '23.0.0',
+      '24.21.0',
+      '30.1.2',
+    ]) {
       expect(isSupportedNode(version), version).toBe(true);
     }
   });
