@@ -4,7 +4,7 @@
  * is proxied from the public registry (undici, zod, @types/node, ...).
  */
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -58,6 +58,7 @@ async function addUser(url: string): Promise<string> {
 
 /** Starts the registry; resolves once it listens and a publishing user exists. */
 export async function startRegistry(dir: string): Promise<LocalRegistry> {
+  await mkdir(dir, { recursive: true });
   const configPath = path.join(dir, 'config.yaml');
   await writeFile(configPath, configYaml(dir));
   const app = await runServer(configPath);

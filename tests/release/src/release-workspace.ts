@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cleanEnv } from './clean-env.ts';
 import type { LocalRegistry } from './registry.ts';
 import { mustRun } from './run.ts';
 
@@ -54,7 +55,7 @@ export class ReleaseWorkspace {
       path.join(dir, '.npmrc'),
       `registry=${registry.url}\n//${host}/:_authToken=${registry.token}\n`,
     );
-    const env = { ...process.env, CI: 'true', TURBO_TELEMETRY_DISABLED: '1' };
+    const env = cleanEnv({ CI: 'true', TURBO_TELEMETRY_DISABLED: '1' });
     const workspace = new ReleaseWorkspace(dir, env);
     await workspace.git(['init', '-q', '-b', 'main']);
     await workspace.commit('the repository as released');
