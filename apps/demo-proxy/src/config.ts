@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { InvalidOptionsError, parseOptions } from '@mcp/connection-core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { LogFormatSchema } from './log-format.ts';
 
 const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -87,6 +88,7 @@ export const ProxyConfigSchema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    logFormat: LogFormatSchema.default('auto'),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -6,9 +6,11 @@ import { parseArgs } from 'node:util';
 import { isMcpConnectionError } from '@mcp/connection-core';
 import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
+import { logDestination } from './log-format.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+import { takeCtrlCFromTerminal } from './terminal-keys.ts';
 
 /** Starts the proxy for `config` and stops it gracefully on SIGINT/SIGTERM (exit 0). */
 export async function runProxy(
@@ -43,6 +45,7 @@ export async function runProxy(
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  takeCtrlCFromTerminal();
   return proxy;
 }
 
@@ -61,15 +64,17 @@ async function main(): Promise<void> {
     return;
   }
   let config: ProxyConfig;
+  let logger: Logger;
   try {
     config = await loadConfigFile(values.config);
     config = overridePort(config, values.port ?? process.env.PORT);
+    logger = createLogger(config.logLevel, logDestination(config.logFormat));
   } catch (err) {
     console.error(isMcpConnectionError(err) || err instanceof Error ? err.message : err);
     process.exitCode = 2;
     return;
   }
-  await runProxy(config, createLogger(config.logLevel));
+  await runProxy(config, logger);
 }
 
 if (import.meta.main) {

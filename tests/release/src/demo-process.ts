@@ -14,14 +14,17 @@ export interface DemoProcess {
   readonly upstreamUrl: string;
   /** The proxy's endpoint for it, `http://127.0.0.1:PORT/example/mcp`. */
   readonly proxyUrl: string;
+  /** What it printed on stderr up to its URLs: the banner with the commands it suggests. */
+  readonly banner: string;
   /** Stops it with SIGINT (Ctrl-C) and resolves with its exit code. */
   stop(): Promise<number | null>;
 }
 
 const UPSTREAM_LINE = /example upstream \(MCP SDK over h2c\): (\S+)/;
 const PROXY_LINE = /proxy \(HTTP\/1\.1 \+ h2c on one port\): +(\S+)/;
+const BANNER_END = 'Ctrl-C stops';
 
-function waitForUrls(child: ChildProcess, timeoutMs: number): Promise<[string, string]> {
+function waitForUrls(child: ChildProcess, timeoutMs: number): Promise<[string, string, string]> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     const fail = (why: string): void => {
@@ -34,28 +37,31 @@ function waitForUrls(child: ChildProcess, timeoutMs: number): Promise<[string, s
       stderr += chunk;
       const upstream = UPSTREAM_LINE.exec(stderr)?.[1];
       const proxy = PROXY_LINE.exec(stderr)?.[1];
-      if (upstream === undefined || proxy === undefined) return;
+      if (upstream === undefined || proxy === undefined || !stderr.includes(BANNER_END)) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve([upstream, proxy]);
+      resolve([upstream, proxy, stderr]);
     });
   });
 }
 
 /** Starts the demo with `node` (the repo's pinned Node when run from a pnpm script). */
 export async function startDemo(timeoutMs = 30_000): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [DEMO, '--port', '0'], {
+  const child = spawn(process.execPath, [DEMO, '--port', '0', '--upstream-port', '0'], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const [upstreamUrl, proxyUrl] = await waitForUrls(child, timeoutMs).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
+  const [upstreamUrl, proxyUrl, banner] = await waitForUrls(child, timeoutMs).catch(
+    (err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    },
+  );
   return {
     upstreamUrl,
     proxyUrl,
+    banner,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
