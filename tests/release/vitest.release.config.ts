@@ -6,7 +6,7 @@ import { defineProject } from 'vitest/config';
  */
 export default defineProject({
   test: {
-    name: 'release-round-trip',
+    name: 'release',
     include: ['src/**/*.release.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
