@@ -33,7 +33,7 @@ export function demoBanner(upstreamUrl: string, proxyUrl: string): string {
     `      -d '${initialize}'`,
     `  Load it:   npx -y pnpm@12.21.0 demo:load -- --url ${endpoint}`,
     `  Metrics:   curl -s ${proxyUrl}/metrics`,
-    '  Tools: echo {text}, slow {ms}, progress {steps}, sample {prompt}, bump; resource example://counter',
+    '  Tools: echo {text}, slow {ms}, progress {steps}, sample {prompt}, bump, hangup {text}; resource example://counter',
     '  Ctrl-C stops (graceful drain, exit 0).',
     '',
   ].join('\n');

@@ -4,10 +4,10 @@
  * front of it on 127.0.0.1:8080 (PORT / --port override), serving it at /example/mcp.
  */
 import { parseArgs } from 'node:util';
+import { startSdkServer } from '@mcp/test-fixtures';
 import { scriptArgs } from './cli-args.ts';
 import { overridePort, parseProxyConfig } from './config.ts';
 import { DEMO_UPSTREAM_PORT, demoBanner } from './demo-banner.ts';
-import { startExampleUpstream } from './example-upstream.ts';
 import { logDestination } from './log-format.ts';
 import { createLogger } from './logger.ts';
 import { runProxy } from './main.ts';
@@ -20,10 +20,7 @@ async function demo(): Promise<void> {
       'upstream-port': { type: 'string', default: String(DEMO_UPSTREAM_PORT) },
     },
   });
-  const upstream = await startExampleUpstream({
-    http2: true,
-    port: Number(values['upstream-port']),
-  });
+  const upstream = await startSdkServer({ http: 'h2c', port: Number(values['upstream-port']) });
   const config = overridePort(
     parseProxyConfig({
       listen: { host: '127.0.0.1', port: 8080 },

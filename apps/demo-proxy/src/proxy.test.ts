@@ -35,7 +35,7 @@ describe.each([
   let client: Client;
 
   beforeAll(async () => {
-    harness = await startHarness({ jsonResponse });
+    harness = await startHarness({ mode: jsonResponse ? 'json' : 'sse' });
     client = await connectClient(harness.endpoint);
   });
   afterAll(async () => {
@@ -52,7 +52,14 @@ describe.each([
 
   it('lists and calls tools', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['bump', 'echo', 'progress', 'sample', 'slow']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'bump',
+      'echo',
+      'hangup',
+      'progress',
+      'sample',
+      'slow',
+    ]);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
   });
 

@@ -1,35 +1,32 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
+
+import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
-import {
-  type ExampleUpstream,
-  type ExampleUpstreamOptions,
-  startExampleUpstream,
-} from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 
 export interface Harness {
-  upstream: ExampleUpstream;
+  upstream: SdkServer;
   proxy: ProxyServer;
   endpoint: string;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  upstreamOptions: ExampleUpstreamOptions = {},
+  upstreamOptions: SdkServerOptions = {},
   overrides: Partial<ProxyConfigInput> = {},
   logDestination?: DestinationStream,
 ): Promise<Harness> {
-  const upstream = await startExampleUpstream({ http2: true, ...upstreamOptions });
+  const upstream = await startSdkServer({ http: 'h2c', ...upstreamOptions });
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
-    upstreams: [{ name: 'example', url: upstream.url, h2c: upstreamOptions.http2 ?? true }],
+    upstreams: [{ name: 'example', url: upstream.url, h2c: upstream.http === 'h2c' }],
     pool: { connectionsPerOrigin: 2 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
