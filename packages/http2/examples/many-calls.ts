@@ -1,6 +1,6 @@
 // 100 tool calls at once over one HTTP/2 connection, while server-initiated messages are read.
 //   node examples/many-calls.ts [url] [--h2c]   (default: the demo, http://127.0.0.1:8080/example/mcp)
-import { isJsonRpcErrorResponse, type JsonRpcResponse } from '@mcp/connection-core';
+import { isJsonRpcErrorResponse } from '@mcp/connection-core';
 import { createHttp2Connection } from '@mcp/http2';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:8080/example/mcp';
@@ -40,7 +40,7 @@ try {
     ),
   );
   const failed = results.filter(
-    (r: JsonRpcResponse) => isJsonRpcErrorResponse(r) || r.result.isError,
+    (r) => isJsonRpcErrorResponse(r) || (r.result as { isError?: boolean }).isError === true,
   );
   console.log(`${results.length - failed.length} of ${results.length} calls answered`);
   console.log('first answer:', JSON.stringify(results[0]));
