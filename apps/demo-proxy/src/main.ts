@@ -7,10 +7,11 @@ import { isMcpConnectionError } from '@mcp/connection-core';
 import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
 import { logDestination } from './log-format.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createProxyLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 import { takeCtrlCFromTerminal } from './terminal-keys.ts';
+import { checkTlsFiles } from './tls-files.ts';
 
 /** Starts the proxy for `config` and stops it gracefully on SIGINT/SIGTERM (exit 0). */
 export async function runProxy(
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
   try {
     config = await loadConfigFile(values.config);
     config = overridePort(config, values.port ?? process.env.PORT);
-    logger = createLogger(config.logLevel, logDestination(config.logFormat));
+    if (config.listen.tls) checkTlsFiles(config.listen.tls);
+    logger = createProxyLogger(config, logDestination(config.logFormat));
   } catch (err) {
     console.error(isMcpConnectionError(err) || err instanceof Error ? err.message : err);
     process.exitCode = 2;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -11,15 +10,7 @@ import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 import { INITIALIZE, MCP_HEADERS } from './test-support.ts';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
 
 describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
   let dir: string;
@@ -28,28 +19,10 @@ describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'demo-proxy-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const files = writeSelfSignedCertificate(dir);
     upstream = await startSdkServer({ http: 'h2c' });
     const config = parseProxyConfig({
-      listen: { port: 0, tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
+      listen: { port: 0, tls: files },
       upstreams: [{ name: 'example', url: upstream.url, h2c: true }],
       logLevel: 'silent',
     });
