@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile, overridePort, parseProxyConfig } from './config.ts';
+import { DEMO_UPSTREAM_PORT } from './demo-banner.ts';
 
 describe('proxy config', () => {
   let dir: string;
@@ -108,5 +109,15 @@ describe('proxy config', () => {
     expect(overridePort(config, '9999').listen.port).toBe(9999);
     expect(overridePort(config, undefined).listen.port).toBe(8080);
     expect(() => overridePort(config, 'abc')).toThrow(/listen\.port/);
+  });
+});
+
+describe('proxy.example.yaml', () => {
+  it('is valid and points at the demo’s example upstream (127.0.0.1:3001)', async () => {
+    const config = await loadConfigFile(new URL('../proxy.example.yaml', import.meta.url).pathname);
+    expect(config.upstreams.map((u) => u.url)).toEqual([
+      `http://127.0.0.1:${DEMO_UPSTREAM_PORT}/mcp`,
+    ]);
+    expect(config.logFormat).toBe('auto');
   });
 });

@@ -11,6 +11,7 @@ import {
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EdgeConfigSchema } from './edge-config.ts';
+import { LogFormatSchema } from './log-format.ts';
 
 const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -144,6 +145,7 @@ export const ProxyConfigSchema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    logFormat: LogFormatSchema.default('auto'),
   })
   .superRefine((config, ctx) => {
     const { limits, edge } = config;

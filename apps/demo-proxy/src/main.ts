@@ -6,9 +6,11 @@ import { parseArgs } from 'node:util';
 import { isMcpConnectionError } from '@mcp/connection-core';
 import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
+import { logDestination } from './log-format.ts';
 import { createProxyLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+import { takeCtrlCFromTerminal } from './terminal-keys.ts';
 import { checkTlsFiles } from './tls-files.ts';
 
 /** Starts the proxy for `config` and stops it gracefully on SIGINT/SIGTERM (exit 0). */
@@ -44,6 +46,7 @@ export async function runProxy(
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  takeCtrlCFromTerminal();
   return proxy;
 }
 
@@ -62,16 +65,18 @@ async function main(): Promise<void> {
     return;
   }
   let config: ProxyConfig;
+  let logger: Logger;
   try {
     config = await loadConfigFile(values.config);
     config = overridePort(config, values.port ?? process.env.PORT);
     if (config.listen.tls) checkTlsFiles(config.listen.tls);
+    logger = createProxyLogger(config, logDestination(config.logFormat));
   } catch (err) {
     console.error(isMcpConnectionError(err) || err instanceof Error ? err.message : err);
     process.exitCode = 2;
     return;
   }
-  await runProxy(config, createProxyLogger(config));
+  await runProxy(config, logger);
 }
 
 if (import.meta.main) {

@@ -30,4 +30,4 @@ for (const input of inputs) {
   }
 }
 const { requests, latencyMs } = metrics.snapshot();
-console.log('metrics', { ...requests, p99Ms: latencyMs.p99 });
+console.log('metrics', { ...requests, p99Ms: Number(latencyMs.p99.toFixed(3)) });

@@ -25,6 +25,7 @@ export const ErrorCode = {
   ENDPOINT_ORIGIN: 'MCP_ENDPOINT_ORIGIN',
   UNSUPPORTED: 'MCP_UNSUPPORTED',
   INVALID_STATE: 'MCP_INVALID_STATE',
+  UNSUPPORTED_NODE: 'MCP_UNSUPPORTED_NODE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -402,4 +403,21 @@ export function isMcpConnectionError(err: unknown): err is McpConnectionError {
   if (err instanceof McpConnectionError) return true;
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('MCP_');
+}
+
+/** The running Node.js is older than these packages need (thrown on import, before undici loads). */
+export class UnsupportedNodeError extends McpConnectionError {
+  override name = 'UnsupportedNodeError';
+  readonly required: string;
+  readonly actual: string;
+
+  constructor(required: string, actual: string) {
+    super(
+      ErrorCode.UNSUPPORTED_NODE,
+      `The @mcp packages need Node.js >= ${required}; this is Node.js ${actual}. Install Node.js ${required} or newer (22 LTS from 22.19, or 24).`,
+      false,
+    );
+    this.required = required;
+    this.actual = actual;
+  }
 }

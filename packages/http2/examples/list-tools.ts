@@ -1,7 +1,7 @@
 // Connects to an MCP server, initializes, and lists its tools.
 //   pnpm --filter @mcp/http2 example http://127.0.0.1:3000/mcp [--h2c]
 import { isJsonRpcErrorResponse, LATEST_PROTOCOL_VERSION } from '@mcp/connection-core';
-import { createHttp2Connection } from '../src/index.ts';
+import { createHttp2Connection } from '@mcp/http2';
 
 const url = process.argv[2];
 if (url === undefined) {

@@ -1,3 +1,5 @@
+import '@mcp/connection-core/node-guard';
+
 export { http2Channels, type ServerStreamEndMessage } from './channels.ts';
 export { createHttp2Connection, Http2Connection } from './connection.ts';
 export { DEFAULT_MAX_STREAMS_PER_CONNECTION, type HttpProtocol } from './dispatcher.ts';

@@ -1,3 +1,5 @@
+import '@mcp/connection-core/node-guard';
+
 export * from './channels.ts';
 export * from './default-factory.ts';
 export * from './options.ts';

@@ -1,3 +1,5 @@
+import '@mcp/connection-core/node-guard';
+
 export {
   DEFAULT_MAX_SSE_BUFFER_SIZE,
   type ParseSseStreamOptions,

@@ -15,6 +15,7 @@ import {
   TimeoutError,
   UnknownResponseIdError,
 } from '@mcp/connection-core';
+import { dropConnectionHeader } from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { Agent, H2CClient } from 'undici';
@@ -97,8 +98,10 @@ async function sdkServer(kind: 'http1' | 'h2c' = 'http1') {
   if (kind === 'http1') {
     origin = await listen(http.createServer(handler));
   } else {
-    // The SDK's legacy transport on the HTTP/2 compatibility API (it drops `Connection` itself).
+    // The SDK's legacy transport on the HTTP/2 compatibility API. It sets `Connection:
+    // keep-alive`, which HTTP/2 forbids (node drops it with an UnsupportedWarning): drop it first.
     const h2 = http2.createServer((req, res) => {
+      dropConnectionHeader(res);
       void handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
     });
     const sessions = new Set<http2.ServerHttp2Session>();
