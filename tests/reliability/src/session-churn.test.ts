@@ -4,7 +4,7 @@ import { createHttp2Connection } from '@mcp/http2';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
-import { startProxyFor } from './harness.ts';
+import { startProxyFor, until } from './harness.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -44,7 +44,7 @@ describe('session churn', () => {
         const connection = createHttp2Connection({
           url: proxy.endpoint,
           dispatcher,
-          serverStream: false,
+          serverStream: 'auto', // each session opens its GET stream, as SDK clients do
         });
         await connection.request({
           jsonrpc: '2.0',
@@ -84,6 +84,15 @@ describe('session churn', () => {
     // Nothing of a closed session may stay: proxy registry, pool entries, upstream sessions.
     expect(proxy.proxy.context.sessions.size).toBe(0);
     expect(upstream.sessions.size).toBe(0);
+    // The sessions ran with GET streams open upstream, and none is left.
+    console.log(`session churn: ${upstream.getStreamsOpened} upstream GET streams opened`);
+    expect(upstream.getStreamsOpened).toBeGreaterThan(0);
+    await until(
+      upstream.events,
+      'get-close',
+      () => upstream.openGetStreams === 0,
+      `${upstream.openGetStreams} upstream GET streams left open`,
+    );
     // 10,000 sessions leaking even 1 KiB each would be ~10 MB.
     expect(growthMb).toBeLessThan(5);
   });

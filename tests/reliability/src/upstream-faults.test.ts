@@ -1,18 +1,39 @@
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultKind, type FaultServer, startFaultServer } from './fault-server.ts';
 import {
   type Client,
   callTool,
-  eventually,
+  nextServerMessage,
+  type Outcome,
   openClient,
   outcome,
   startProxyFor,
+  until,
   within,
 } from './harness.ts';
 
 const REQUEST_TIMEOUT_MS = 1_500;
 
-describe('upstream faults through the proxy', () => {
+const BAD_GATEWAY: Outcome = { kind: 'typed-error', code: 'MCP_HTTP_STATUS' };
+const TIMED_OUT: Outcome = { kind: 'rpc-error', code: -32001 };
+
+/** What each fault may give the caller, through the proxy. */
+const EXPECTED: Record<FaultKind, Outcome[]> = {
+  // The proxy answers 502 with a JSON-RPC error body; our client reports the status.
+  reset: [BAD_GATEWAY],
+  'malformed-json': [BAD_GATEWAY],
+  'malformed-sse': [BAD_GATEWAY],
+  'wrong-content-type': [BAD_GATEWAY],
+  'http-500': [BAD_GATEWAY],
+  // The proxy's own timeout: a JSON-RPC error -32001.
+  stall: [TIMED_OUT],
+  endless: [TIMED_OUT],
+  // 502 once past 16 MiB; on a loaded machine, reading that far can outlast the timeout.
+  huge: [BAD_GATEWAY, TIMED_OUT],
+};
+
+describe('upstream faults through the proxy (GET streams open on both sides)', () => {
   let upstream: FaultServer;
   let proxy: Awaited<ReturnType<typeof startProxyFor>>;
   let bystander: Client;
@@ -21,6 +42,7 @@ describe('upstream faults through the proxy', () => {
     upstream = await startFaultServer();
     proxy = await startProxyFor(upstream.url, { limits: { requestTimeoutMs: REQUEST_TIMEOUT_MS } });
     bystander = await openClient(proxy.endpoint);
+    await until(upstream.events, 'get-open', () => upstream.openGetStreams === 1, 'upstream GET');
   });
   afterAll(async () => {
     await bystander?.close();
@@ -28,8 +50,25 @@ describe('upstream faults through the proxy', () => {
     await upstream?.close();
   });
 
-  // Each fault: the faulty call ends once, with an error, in time; calls beside it (same session
-  // and another session) complete with their own data.
+  /** A notification sent upstream on the bystander's GET stream reaches the bystander. */
+  async function serverStreamStillRelays(text: string): Promise<void> {
+    const received = nextServerMessage(bystander, `notification "${text}" on the GET stream`);
+    expect(await outcome(callTool(bystander.connection, 'notify', { text }))).toEqual({
+      kind: 'result',
+      text: 'sent',
+    });
+    expect(await received).toMatchObject({
+      method: 'notifications/message',
+      params: { data: text },
+    });
+  }
+
+  it('relays a server notification from the upstream GET stream to the client', async () => {
+    await serverStreamStillRelays('hello');
+  });
+
+  // Each fault: the faulty call ends once, with the documented error, in time; calls beside it
+  // (same session and another session) complete with their own data, and the GET stream relays.
   it.each<[FaultKind]>([
     ['reset'],
     ['malformed-json'],
@@ -50,8 +89,7 @@ describe('upstream faults through the proxy', () => {
       const otherSession = Array.from({ length: 20 }, (_, i) =>
         outcome(callTool(bystander.connection, 'echo', { text: `b${i}` })),
       );
-      const result = await within(REQUEST_TIMEOUT_MS + 5_000, fault, kind);
-      expect(result.kind).not.toBe('result');
+      expect(EXPECTED[kind]).toContainEqual(await within(REQUEST_TIMEOUT_MS + 5_000, fault, kind));
       expect(await Promise.all(sameSession)).toEqual(
         Array.from({ length: 5 }, (_, i) => ({ kind: 'result', text: `a${i}` })),
       );
@@ -60,17 +98,19 @@ describe('upstream faults through the proxy', () => {
       );
       if (kind === 'stall' || kind === 'endless') {
         // The proxy's timeout must reset the upstream stream, not leave it open.
-        await eventually(
+        await until(
+          upstream.events,
+          'cancelled-stream',
           () => upstream.cancelledStreams > cancelledBefore,
-          5_000,
-          'upstream reset',
+          'the upstream stream of the timed-out call was not reset',
         );
       }
-      // The faulty session itself still works.
+      // The faulty session itself still works, and the bystander's GET stream still relays.
       expect(await outcome(callTool(faulty.connection, 'echo', { text: 'after' }))).toEqual({
         kind: 'result',
         text: 'after',
       });
+      await serverStreamStillRelays(`after ${kind}`);
     } finally {
       await faulty.close();
     }
@@ -80,20 +120,20 @@ describe('upstream faults through the proxy', () => {
     const clients = await Promise.all(Array.from({ length: 4 }, () => openClient(proxy.endpoint)));
     try {
       const before = upstream.connections;
-      const calls = clients.flatMap((c, s) =>
-        Array.from({ length: 25 }, (_, i) =>
-          outcome(callTool(c.connection, 'slow', { ms: 300 })).then((o) => ({ s, i, o })),
-        ),
+      const calls = clients.flatMap((c) =>
+        Array.from({ length: 25 }, () => outcome(callTool(c.connection, 'hold'))),
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await until(upstream.events, 'held', () => upstream.held === 100, '100 calls held upstream');
       upstream.goaway();
+      upstream.releaseHeld();
       const settled = await within(10_000, Promise.all(calls), 'calls after GOAWAY');
-      for (const { o } of settled) expect(o).toEqual({ kind: 'result', text: 'done' });
+      for (const o of settled) expect(o).toEqual({ kind: 'result', text: 'released' });
       const later = await Promise.all(
         clients.map((c, i) => outcome(callTool(c.connection, 'echo', { text: `later${i}` }))),
       );
       expect(later.map((o) => o.kind)).toEqual(['result', 'result', 'result', 'result']);
       expect(upstream.connections).toBeGreaterThan(before);
+      await serverStreamStillRelays('after GOAWAY');
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
@@ -102,13 +142,12 @@ describe('upstream faults through the proxy', () => {
   it('destroyed upstream sockets: in-flight calls end with an error, later calls succeed', async () => {
     const client = await openClient(proxy.endpoint);
     try {
-      const calls = Array.from({ length: 30 }, () =>
-        outcome(callTool(client.connection, 'slow', { ms: 2_000 })),
-      );
-      await new Promise((r) => setTimeout(r, 150));
+      const calls = Array.from({ length: 30 }, () => outcome(callTool(client.connection, 'hold')));
+      await until(upstream.events, 'held', () => upstream.held === 30, '30 calls held upstream');
       upstream.destroySockets();
       const settled = await within(REQUEST_TIMEOUT_MS + 5_000, Promise.all(calls), 'in-flight');
-      for (const o of settled) expect(o.kind).not.toBe('result');
+      for (const o of settled) expect(o).toEqual({ kind: 'typed-error', code: 'MCP_HTTP_STATUS' });
+      upstream.releaseHeld(); // their streams are gone: nothing to answer
       const later = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           outcome(callTool(client.connection, 'echo', { text: `x${i}` })),
@@ -122,32 +161,89 @@ describe('upstream faults through the proxy', () => {
     }
   });
 
-  it('a client that goes away cancels the upstream request', async () => {
+  it('a client that aborts (stream reset and notifications/cancelled) cancels the upstream request', async () => {
     const client = await openClient(proxy.endpoint);
     try {
       const cancelledBefore = upstream.cancelledStreams;
       const notesBefore = upstream.cancelNotifications;
       const controller = new AbortController();
-      const call = outcome(
-        callTool(client.connection, 'slow', { ms: 10_000 }, { signal: controller.signal }),
-      );
-      await new Promise((r) => setTimeout(r, 200));
+      const call = outcome(callTool(client.connection, 'hold', {}, { signal: controller.signal }));
+      await until(upstream.events, 'held', () => upstream.held === 1, 'the call held upstream');
       controller.abort(new Error('user left'));
       expect(await within(2_000, call, 'aborted call')).toEqual({
         kind: 'typed-error',
         code: 'MCP_ABORTED',
       });
-      await eventually(() => upstream.cancelledStreams > cancelledBefore, 5_000, 'upstream reset');
-      await eventually(
-        () => upstream.cancelNotifications > notesBefore,
-        5_000,
-        'notifications/cancelled upstream',
+      await until(
+        upstream.events,
+        'cancelled-stream',
+        () => upstream.cancelledStreams > cancelledBefore,
+        'the upstream stream was not reset',
       );
+      await until(
+        upstream.events,
+        'cancel-notification',
+        () => upstream.cancelNotifications > notesBefore,
+        'no notifications/cancelled reached the upstream',
+      );
+      upstream.releaseHeld();
       expect(await outcome(callTool(client.connection, 'echo', { text: 'still' }))).toEqual({
         kind: 'result',
         text: 'still',
       });
     } finally {
+      await client.close();
+    }
+  });
+
+  it('a client that hangs up without notifications/cancelled cancels the upstream request', async () => {
+    const client = await openClient(proxy.endpoint);
+    // A raw HTTP/2 request in the client's session: aborting it only resets its stream.
+    const agent = new Agent({ allowH2: true, useH2c: true } as Agent.Options);
+    try {
+      const cancelledBefore = upstream.cancelledStreams;
+      const notesBefore = upstream.cancelNotifications;
+      const controller = new AbortController();
+      const call = request(proxy.endpoint, {
+        method: 'POST',
+        dispatcher: agent,
+        signal: controller.signal,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': client.connection.sessionId ?? '',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'raw-1',
+          method: 'tools/call',
+          params: { name: 'hold', arguments: {} },
+        }),
+      });
+      await until(upstream.events, 'held', () => upstream.held === 1, 'the call held upstream');
+      controller.abort();
+      await expect(call).rejects.toThrow();
+      // The proxy saw the hang-up itself: it resets the upstream stream and, as a client of the
+      // upstream, tells it with notifications/cancelled (the downstream client sent none).
+      await until(
+        upstream.events,
+        'cancelled-stream',
+        () => upstream.cancelledStreams > cancelledBefore,
+        'the upstream stream was not reset after the client hung up',
+      );
+      await until(
+        upstream.events,
+        'cancel-notification',
+        () => upstream.cancelNotifications > notesBefore,
+        'the proxy sent no notifications/cancelled upstream',
+      );
+      upstream.releaseHeld();
+      expect(await outcome(callTool(client.connection, 'echo', { text: 'still' }))).toEqual({
+        kind: 'result',
+        text: 'still',
+      });
+    } finally {
+      await agent.close();
       await client.close();
     }
   });
