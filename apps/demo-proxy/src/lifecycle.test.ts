@@ -15,7 +15,16 @@ import {
   rawSession,
   startHarness,
   textOf,
+  upstreamGetOpened,
 } from './test-support.ts';
+
+/** Waits until the proxy has `count` requests in flight (its own counter). */
+async function inFlight(harness: Harness, count: number, what: string): Promise<void> {
+  const { load } = harness.proxy.context;
+  await expect
+    .poll(() => load.inFlight, { message: `${what}: ${count} in flight expected` })
+    .toBe(count);
+}
 
 describe('proxy lifecycle', () => {
   let harness: Harness | undefined;
@@ -79,12 +88,13 @@ describe('proxy lifecycle', () => {
     }
   });
 
-  it('tells HTTP/1.1 from HTTP/2 even when the first bytes arrive one at a time', async () => {
+  it('serves HTTP/1.1 whose first byte ("P", as in the HTTP/2 preface) arrives alone', async () => {
     harness = await startHarness();
     const { port } = harness.proxy;
     const socket = net.connect(port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write('P');
+    // A slow client's gap (the stimulus, not a wait for anything): "P" may be POST or PRI.
     await new Promise((r) => setTimeout(r, 50));
     socket.write(
       'OST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
@@ -99,28 +109,66 @@ describe('proxy lifecycle', () => {
     socket.destroy();
   });
 
-  it('aborts the upstream request when the downstream client cancels or goes away', async () => {
+  // The SDK's abort only sends notifications/cancelled: its HTTP request stays open.
+  it('aborts the upstream request when the client sends notifications/cancelled', async () => {
     harness = await startHarness();
+    const { upstream, proxy } = harness;
     const client = await connectClient(harness.endpoint);
     clients.push(client);
     const controller = new AbortController();
     const call = client.callTool({ name: 'slow', arguments: { ms: 60_000 } }, undefined, {
       signal: controller.signal,
     });
-    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
-      await new Promise((r) => setImmediate(r));
-    }
+    await inFlight(harness, 1, 'the slow call');
     controller.abort('test');
     await expect(call).rejects.toThrow();
-    while (harness.upstream.cancelledCount < 1) await new Promise((r) => setTimeout(r, 10));
-    expect(harness.upstream.cancelledCount).toBe(1);
+    await expect
+      .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
+      .toBe(1);
+    await inFlight(harness, 0, 'the cancelled call');
+    expect(
+      await metricValue(
+        proxy.url,
+        'mcp_proxy_requests_total',
+        'method="tools/call",outcome="cancelled"',
+      ),
+    ).toBe(1);
     // The session goes on.
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe(
       'after',
     );
-    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) !== 0) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  });
+
+  it('aborts the upstream request when an HTTP/1.1 client hangs up (no notifications/cancelled)', async () => {
+    harness = await startHarness();
+    const { upstream, proxy } = harness;
+    const id = await rawSession(harness.endpoint);
+    const controller = new AbortController();
+    const call = request(harness.endpoint, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'mcp-session-id': id },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { ms: 60_000 } },
+      }),
+      signal: controller.signal,
+    });
+    await inFlight(harness, 1, 'the slow call');
+    controller.abort(); // undici closes the socket: the proxy sees only the hang-up
+    await expect(call).rejects.toThrow();
+    await expect
+      .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
+      .toBe(1);
+    await inFlight(harness, 0, 'the abandoned call');
+    expect(
+      await metricValue(
+        proxy.url,
+        'mcp_proxy_requests_total',
+        'method="tools/call",outcome="cancelled"',
+      ),
+    ).toBe(1);
   });
 
   it('aborts the upstream request when an HTTP/2 client resets its stream', async () => {
@@ -143,11 +191,13 @@ describe('proxy lifecycle', () => {
           params: { name: 'slow', arguments: { ms: 60_000 } },
         }),
       );
-      while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
-        await new Promise((r) => setImmediate(r));
-      }
+      await inFlight(harness, 1, 'the slow call');
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      while (harness.upstream.cancelledCount < 1) await new Promise((r) => setTimeout(r, 10));
+      const { upstream } = harness;
+      await expect
+        .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
+        .toBe(1);
+      await inFlight(harness, 0, 'the reset call');
       expect(
         await metricValue(harness.proxy.url, 'mcp_proxy_requests_total', 'outcome="cancelled"'),
       ).toBe(1);
@@ -190,6 +240,7 @@ describe('proxy lifecycle', () => {
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {
     harness = await startHarness();
     const endpoint = harness.endpoint;
+    const upstreamGet = upstreamGetOpened();
     const id = await rawSession(endpoint);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     const call = (n: number, method: string, params: unknown) =>
@@ -214,22 +265,12 @@ describe('proxy lifecycle', () => {
     expect(priming.done).toBe(false);
     expect(priming.value?.data).toBe('');
     expect(priming.value?.id).toBe('0');
-    // Bump until a notification arrives (the upstream GET stream opens asynchronously).
-    let firstEvent: { id?: string; data: string } | undefined;
-    let next = first.events.next();
-    for (let n = 10; firstEvent === undefined && n < 200; n++) {
-      await call(n, 'tools/call', { name: 'bump', arguments: {} });
-      const got = await Promise.race([
-        next,
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
-      ]);
-      if (got && !got.done) {
-        firstEvent = got.value;
-        next = first.events.next();
-      }
-    }
+    // The upstream GET stream opens asynchronously: a notification sent before it is lost.
+    await upstreamGet;
+    await call(10, 'tools/call', { name: 'bump', arguments: {} });
+    const got = await first.events.next();
+    const firstEvent = got.done ? undefined : got.value;
     expect(firstEvent?.id).toBeDefined();
-    next.catch(() => {}); // the read still pending fails when the body is destroyed
     first.res.body.destroy();
 
     // While no GET is open, two more notifications go into the buffer.
@@ -313,8 +354,11 @@ describe('proxy lifecycle', () => {
   it('ends a session left idle (no traffic, no open stream) on both sides', async () => {
     harness = await startHarness({}, { limits: { sessionIdleTimeoutMs: 300 } });
     const id = await rawSession(harness.endpoint);
-    expect(harness.upstream.sessionCount).toBe(1);
-    while (harness.upstream.sessionCount > 0) await new Promise((r) => setTimeout(r, 20));
+    const { upstream } = harness;
+    expect(upstream.sessionCount).toBe(1);
+    await expect
+      .poll(() => upstream.sessionCount, { message: 'the idle session was not ended upstream' })
+      .toBe(0);
     const after = await raw(harness.endpoint, {
       headers: { ...MCP_HEADERS, 'mcp-session-id': id },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
@@ -328,9 +372,7 @@ describe('proxy lifecycle', () => {
     const client = await connectClient(harness.endpoint);
     clients.push(client);
     const slow = client.callTool({ name: 'slow', arguments: { ms: 300 } });
-    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
-      await new Promise((r) => setImmediate(r));
-    }
+    await inFlight(harness, 1, 'the slow call');
     const closed = harness.proxy.close();
     expect(textOf(await slow)).toBe('slept 300 ms');
     expect(await closed).toEqual({ drained: true });

@@ -1,4 +1,5 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -119,6 +120,34 @@ export async function rawSession(endpoint: string): Promise<string> {
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
   });
   return id;
+}
+
+/**
+ * Resolves when an upstream answers a GET with 200 (a server stream opened), seen on undici's
+ * diagnostics channel; rejects after 5 s saying so.
+ */
+export function upstreamGetOpened(): Promise<void> {
+  const channel = diagnosticsChannel.channel('undici:request:headers');
+  return new Promise((resolve, reject) => {
+    const onHeaders = (message: unknown): void => {
+      const { request, response } = message as {
+        request: { method: string };
+        response: { statusCode: number };
+      };
+      if (request.method !== 'GET' || response.statusCode !== 200) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error('no upstream GET stream opened within 5 s'));
+    }, 5_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      channel.unsubscribe(onHeaders);
+    };
+    channel.subscribe(onHeaders);
+  });
 }
 
 /** Reads one metric's summed value from the proxy's /metrics. */
