@@ -9,6 +9,7 @@ import {
   connectClient,
   type Harness,
   INITIALIZE,
+  inFlight,
   MCP_HEADERS,
   metricValue,
   raw,
@@ -17,14 +18,6 @@ import {
   textOf,
   upstreamGetOpened,
 } from './test-support.ts';
-
-/** Waits until the proxy has `count` requests in flight (its own counter). */
-async function inFlight(harness: Harness, count: number, what: string): Promise<void> {
-  const { load } = harness.proxy.context;
-  await expect
-    .poll(() => load.inFlight, { message: `${what}: ${count} in flight expected` })
-    .toBe(count);
-}
 
 describe('proxy lifecycle', () => {
   let harness: Harness | undefined;

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
+import { expect } from 'vitest';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
 import {
   type ExampleUpstream,
@@ -120,6 +121,14 @@ export async function rawSession(endpoint: string): Promise<string> {
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
   });
   return id;
+}
+
+/** Waits until the proxy has `count` requests in flight (its own counter, read in-process). */
+export async function inFlight(harness: Harness, count: number, what: string): Promise<void> {
+  const { load } = harness.proxy.context;
+  await expect
+    .poll(() => load.inFlight, { message: `${what}: ${count} in flight expected` })
+    .toBe(count);
 }
 
 /**
