@@ -16,6 +16,8 @@ import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 
+export { within } from './test-wait.ts';
+
 export interface Harness {
   upstream: ExampleUpstream;
   proxy: ProxyServer;

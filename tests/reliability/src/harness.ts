@@ -10,6 +10,7 @@ import { type ProxyConfigInput, parseProxyConfig } from 'demo-proxy/src/config.t
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
 import { type ProxyServer, startProxy } from 'demo-proxy/src/proxy.ts';
+import { within } from 'demo-proxy/src/test-wait.ts';
 import { Agent } from 'undici';
 
 /** The proxy in front of one upstream named `up`, served at `${proxy.url}/up/mcp`. */
@@ -107,14 +108,7 @@ export async function outcome(call: Promise<JsonRpcResponse>): Promise<Outcome> 
   }
 }
 
-/** Rejects if `promise` has not settled within `ms`: a hang is a failure, not a slow pass. */
-export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
+export { within } from 'demo-proxy/src/test-wait.ts';
 
 /**
  * Resolves once `check()` holds, checking now and on each `event` of `emitter` (a server-side
