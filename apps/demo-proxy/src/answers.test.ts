@@ -4,6 +4,7 @@ import { parseSseStream } from '@mcp/sse';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  getStreamsOpened,
   type Harness,
   INITIALIZE,
   inFlight,
@@ -12,7 +13,6 @@ import {
   raw,
   rawSession,
   startHarness,
-  upstreamGetOpened,
   within,
 } from './test-support.ts';
 
@@ -74,7 +74,7 @@ describe('documented answers', () => {
   it('a new GET replaces the previous one: the old stream ends, the new one gets the events', async () => {
     harness = await startHarness();
     const { endpoint } = harness;
-    const upstreamGet = upstreamGetOpened();
+    const upstreamGet = getStreamsOpened(1, harness.upstream.url);
     const id = await rawSession(endpoint);
     const openGet = async () => {
       const res = await request(endpoint, {

@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectClient,
+  getStreamsOpened,
   type Harness,
   INITIALIZE,
   inFlight,
@@ -16,7 +17,6 @@ import {
   rawSession,
   startHarness,
   textOf,
-  upstreamGetOpened,
 } from './test-support.ts';
 
 describe('proxy lifecycle', () => {
@@ -233,7 +233,7 @@ describe('proxy lifecycle', () => {
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {
     harness = await startHarness();
     const endpoint = harness.endpoint;
-    const upstreamGet = upstreamGetOpened();
+    const upstreamGet = getStreamsOpened(1, harness.upstream.url);
     const id = await rawSession(endpoint);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     const call = (n: number, method: string, params: unknown) =>

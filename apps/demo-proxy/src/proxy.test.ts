@@ -4,27 +4,22 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectClient,
+  getStreamsOpened,
   type Harness,
   MCP_HEADERS,
   raw,
   startHarness,
   textOf,
+  within,
 } from './test-support.ts';
 
-/** Calls `bump` until the subscription's notification arrives (the GET streams open asynchronously). */
-async function bumpUntilNotified(client: Client): Promise<string> {
+/** Calls `bump` once; resolves with the URI of the resources/updated notification it causes. */
+async function bumpAndNotified(client: Client): Promise<string> {
   const notified = new Promise<string>((resolve) => {
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri));
   });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await client.callTool({ name: 'bump', arguments: {} });
-    const uri = await Promise.race([
-      notified,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
-    ]);
-    if (uri !== undefined) return uri;
-  }
-  throw new Error('no resources/updated notification');
+  await client.callTool({ name: 'bump', arguments: {} });
+  return within(5_000, notified, 'no resources/updated notification on the GET stream');
 }
 
 describe.each([
@@ -36,7 +31,10 @@ describe.each([
 
   beforeAll(async () => {
     harness = await startHarness({ jsonResponse });
+    // Both GET streams: the client's to the proxy, the proxy's to the upstream.
+    const streams = getStreamsOpened(2);
     client = await connectClient(harness.endpoint);
+    await streams;
   });
   afterAll(async () => {
     await client?.close();
@@ -58,7 +56,7 @@ describe.each([
 
   it('carries resource subscription notifications on the GET stream', async () => {
     await client.subscribeResource({ uri: 'example://counter' });
-    expect(await bumpUntilNotified(client)).toBe('example://counter');
+    expect(await bumpAndNotified(client)).toBe('example://counter');
   });
 
   // A JSON-mode SDK server drops messages related to a request, so these need SSE mode.

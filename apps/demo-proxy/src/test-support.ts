@@ -134,24 +134,30 @@ export async function inFlight(harness: Harness, count: number, what: string): P
 }
 
 /**
- * Resolves when an upstream answers a GET with 200 (a server stream opened), seen on undici's
- * diagnostics channel; rejects after 5 s saying so.
+ * Resolves once `count` GET requests (to `url`'s origin, when given) got a 200: server streams
+ * opened, the proxy's to its upstream or a client's to the proxy. Seen on undici's diagnostics
+ * channel, where both the undici package and Node's fetch publish. Rejects after 5 s saying so.
+ * Call it before the requests start.
  */
-export function upstreamGetOpened(): Promise<void> {
+export function getStreamsOpened(count = 1, url?: string): Promise<void> {
   const channel = diagnosticsChannel.channel('undici:request:headers');
+  const origin = url === undefined ? undefined : new URL(url).origin;
+  let opened = 0;
   return new Promise((resolve, reject) => {
     const onHeaders = (message: unknown): void => {
       const { request, response } = message as {
-        request: { method: string };
+        request: { method: string; origin: string };
         response: { statusCode: number };
       };
       if (request.method !== 'GET' || response.statusCode !== 200) return;
+      if (origin !== undefined && request.origin !== origin) return;
+      if (++opened < count) return;
       done();
       resolve();
     };
     const timer = setTimeout(() => {
       done();
-      reject(new Error('no upstream GET stream opened within 5 s'));
+      reject(new Error(`${opened} of ${count} GET streams opened within 5 s`));
     }, 5_000);
     const done = (): void => {
       clearTimeout(timer);
