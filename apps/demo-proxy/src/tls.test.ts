@@ -68,7 +68,7 @@ describe.skipIf(!openssl && process.env.CI !== 'true')(
     afterAll(async () => {
       await proxy?.close();
       await upstream?.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('answers HTTP/2 negotiated by ALPN', async () => {
