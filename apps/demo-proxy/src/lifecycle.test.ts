@@ -19,6 +19,24 @@ import {
   textOf,
 } from './test-support.ts';
 
+const SLOW_CALL = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 2,
+  method: 'tools/call',
+  params: { name: 'slow', arguments: { ms: 60_000 } },
+});
+
+/** The one slow call was cancelled upstream, left the proxy, and counted as cancelled. */
+async function cancelledUpstream(harness: Harness): Promise<void> {
+  const { upstream, proxy } = harness;
+  await expect
+    .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
+    .toBe(1);
+  await inFlight(harness, 0, 'the cancelled call');
+  const cancelled = 'method="tools/call",outcome="cancelled"';
+  expect(await metricValue(proxy.url, 'mcp_proxy_requests_total', cancelled)).toBe(1);
+}
+
 describe('proxy lifecycle', () => {
   let harness: Harness | undefined;
   const clients: Client[] = [];
@@ -105,7 +123,6 @@ describe('proxy lifecycle', () => {
   // The SDK's abort only sends notifications/cancelled: its HTTP request stays open.
   it('aborts the upstream request when the client sends notifications/cancelled', async () => {
     harness = await startHarness();
-    const { upstream, proxy } = harness;
     const client = await connectClient(harness.endpoint);
     clients.push(client);
     const controller = new AbortController();
@@ -115,17 +132,7 @@ describe('proxy lifecycle', () => {
     await inFlight(harness, 1, 'the slow call');
     controller.abort('test');
     await expect(call).rejects.toThrow();
-    await expect
-      .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
-      .toBe(1);
-    await inFlight(harness, 0, 'the cancelled call');
-    expect(
-      await metricValue(
-        proxy.url,
-        'mcp_proxy_requests_total',
-        'method="tools/call",outcome="cancelled"',
-      ),
-    ).toBe(1);
+    await cancelledUpstream(harness);
     // The session goes on.
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe(
       'after',
@@ -134,34 +141,18 @@ describe('proxy lifecycle', () => {
 
   it('aborts the upstream request when an HTTP/1.1 client hangs up (no notifications/cancelled)', async () => {
     harness = await startHarness();
-    const { upstream, proxy } = harness;
     const id = await rawSession(harness.endpoint);
     const controller = new AbortController();
     const call = request(harness.endpoint, {
       method: 'POST',
       headers: { ...MCP_HEADERS, 'mcp-session-id': id },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'slow', arguments: { ms: 60_000 } },
-      }),
+      body: SLOW_CALL,
       signal: controller.signal,
     });
     await inFlight(harness, 1, 'the slow call');
     controller.abort(); // undici closes the socket: the proxy sees only the hang-up
     await expect(call).rejects.toThrow();
-    await expect
-      .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
-      .toBe(1);
-    await inFlight(harness, 0, 'the abandoned call');
-    expect(
-      await metricValue(
-        proxy.url,
-        'mcp_proxy_requests_total',
-        'method="tools/call",outcome="cancelled"',
-      ),
-    ).toBe(1);
+    await cancelledUpstream(harness);
   });
 
   it('aborts the upstream request when an HTTP/2 client resets its stream', async () => {
@@ -176,24 +167,10 @@ describe('proxy lifecycle', () => {
         'mcp-session-id': id,
       });
       stream.on('error', () => {});
-      stream.end(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 2,
-          method: 'tools/call',
-          params: { name: 'slow', arguments: { ms: 60_000 } },
-        }),
-      );
+      stream.end(SLOW_CALL);
       await inFlight(harness, 1, 'the slow call');
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      const { upstream } = harness;
-      await expect
-        .poll(() => upstream.cancelledCount, { message: 'the upstream call was not cancelled' })
-        .toBe(1);
-      await inFlight(harness, 0, 'the reset call');
-      expect(
-        await metricValue(harness.proxy.url, 'mcp_proxy_requests_total', 'outcome="cancelled"'),
-      ).toBe(1);
+      await cancelledUpstream(harness);
     } finally {
       session.close();
     }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { INITIALIZE, MCP_HEADERS } from 'demo-proxy/src/test-support.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
 import { type Client, callTool, openClient, outcome, startProxyFor, within } from './harness.ts';
@@ -8,16 +9,6 @@ import { type Client, callTool, openClient, outcome, startProxyFor, within } fro
 const HEADERS_TIMEOUT_MS = 1_000;
 
 const H2_PREFACE_BYTES = 24;
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 's', version: '1' },
-  },
-};
 
 /**
  * A TCP relay to `port` that passes a client's first 24 bytes (the HTTP/2 preface) one byte per
@@ -121,8 +112,7 @@ describe('slow downstream clients', () => {
       const stream = session.request({
         ':method': 'POST',
         ':path': '/up/mcp',
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+        ...MCP_HEADERS,
       });
       stream.end(JSON.stringify(INITIALIZE));
       const [headers] = (await within(5_000, once(stream, 'response'), 'HTTP/2 answer')) as [

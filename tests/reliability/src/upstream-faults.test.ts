@@ -1,3 +1,4 @@
+import { MCP_HEADERS } from 'demo-proxy/src/test-support.ts';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultKind, type FaultServer, startFaultServer } from './fault-server.ts';
@@ -161,11 +162,42 @@ describe('upstream faults through the proxy (GET streams open on both sides)', (
     }
   });
 
+  const counters = () => ({
+    streams: upstream.cancelledStreams,
+    notes: upstream.cancelNotifications,
+  });
+
+  /**
+   * Since `before`: the held call's upstream stream was reset and notifications/cancelled went
+   * upstream; the client's session still works.
+   */
+  async function cancelledUpstream(
+    client: Client,
+    before: ReturnType<typeof counters>,
+  ): Promise<void> {
+    await until(
+      upstream.events,
+      'cancelled-stream',
+      () => upstream.cancelledStreams > before.streams,
+      'the upstream stream was not reset',
+    );
+    await until(
+      upstream.events,
+      'cancel-notification',
+      () => upstream.cancelNotifications > before.notes,
+      'no notifications/cancelled reached the upstream',
+    );
+    upstream.releaseHeld();
+    expect(await outcome(callTool(client.connection, 'echo', { text: 'still' }))).toEqual({
+      kind: 'result',
+      text: 'still',
+    });
+  }
+
   it('a client that aborts (stream reset and notifications/cancelled) cancels the upstream request', async () => {
     const client = await openClient(proxy.endpoint);
     try {
-      const cancelledBefore = upstream.cancelledStreams;
-      const notesBefore = upstream.cancelNotifications;
+      const before = counters();
       const controller = new AbortController();
       const call = outcome(callTool(client.connection, 'hold', {}, { signal: controller.signal }));
       await until(upstream.events, 'held', () => upstream.held === 1, 'the call held upstream');
@@ -174,23 +206,7 @@ describe('upstream faults through the proxy (GET streams open on both sides)', (
         kind: 'typed-error',
         code: 'MCP_ABORTED',
       });
-      await until(
-        upstream.events,
-        'cancelled-stream',
-        () => upstream.cancelledStreams > cancelledBefore,
-        'the upstream stream was not reset',
-      );
-      await until(
-        upstream.events,
-        'cancel-notification',
-        () => upstream.cancelNotifications > notesBefore,
-        'no notifications/cancelled reached the upstream',
-      );
-      upstream.releaseHeld();
-      expect(await outcome(callTool(client.connection, 'echo', { text: 'still' }))).toEqual({
-        kind: 'result',
-        text: 'still',
-      });
+      await cancelledUpstream(client, before);
     } finally {
       await client.close();
     }
@@ -201,18 +217,13 @@ describe('upstream faults through the proxy (GET streams open on both sides)', (
     // A raw HTTP/2 request in the client's session: aborting it only resets its stream.
     const agent = new Agent({ allowH2: true, useH2c: true } as Agent.Options);
     try {
-      const cancelledBefore = upstream.cancelledStreams;
-      const notesBefore = upstream.cancelNotifications;
+      const before = counters();
       const controller = new AbortController();
       const call = request(proxy.endpoint, {
         method: 'POST',
         dispatcher: agent,
         signal: controller.signal,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-session-id': client.connection.sessionId ?? '',
-        },
+        headers: { ...MCP_HEADERS, 'mcp-session-id': client.connection.sessionId ?? '' },
         body: JSON.stringify({
           jsonrpc: '2.0',
           id: 'raw-1',
@@ -225,23 +236,7 @@ describe('upstream faults through the proxy (GET streams open on both sides)', (
       await expect(call).rejects.toThrow();
       // The proxy saw the hang-up itself: it resets the upstream stream and, as a client of the
       // upstream, tells it with notifications/cancelled (the downstream client sent none).
-      await until(
-        upstream.events,
-        'cancelled-stream',
-        () => upstream.cancelledStreams > cancelledBefore,
-        'the upstream stream was not reset after the client hung up',
-      );
-      await until(
-        upstream.events,
-        'cancel-notification',
-        () => upstream.cancelNotifications > notesBefore,
-        'the proxy sent no notifications/cancelled upstream',
-      );
-      upstream.releaseHeld();
-      expect(await outcome(callTool(client.connection, 'echo', { text: 'still' }))).toEqual({
-        kind: 'result',
-        text: 'still',
-      });
+      await cancelledUpstream(client, before);
     } finally {
       await agent.close();
       await client.close();
