@@ -85,7 +85,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   let cancelledStreams = 0;
   let cancelNotifications = 0;
 
-  const server = http2.createServer();
+  // The `huge` answer (20 MiB) stays queued in the session while the client reads slowly: with
+  // node's default (10 MB) the session would refuse every new stream (ENHANCE_YOUR_CALM) until
+  // it drains. That is this fake's limit, not the fault under test.
+  const server = http2.createServer({ maxSessionMemory: 64 });
   server.on('session', (s) => {
     connections++;
     h2Sessions.add(s);
