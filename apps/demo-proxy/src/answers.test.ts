@@ -4,7 +4,6 @@ import { parseSseStream } from '@mcp/sse';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  getStreamsOpened,
   type Harness,
   INITIALIZE,
   inFlight,
@@ -74,7 +73,6 @@ describe('documented answers', () => {
   it('a new GET replaces the previous one: the old stream ends, the new one gets the events', async () => {
     harness = await startHarness();
     const { endpoint } = harness;
-    const upstreamGet = getStreamsOpened(1, harness.upstream.url);
     const id = await rawSession(endpoint);
     const openGet = async () => {
       const res = await request(endpoint, {
@@ -100,7 +98,7 @@ describe('documented answers', () => {
     const second = await openGet();
     const ended = await within(5_000, first.events.next(), 'the replaced GET stream did not end');
     expect(ended.done).toBe(true);
-    await upstreamGet;
+    await harness.upstream.waitForGetStreams(1); // a notification sent before is lost
     await raw(endpoint, { headers, body: call(3, 'bump', {}) });
     const event = await within(5_000, second.events.next(), 'no event on the new GET stream');
     expect(JSON.parse(event.value?.data ?? '{}')).toMatchObject({

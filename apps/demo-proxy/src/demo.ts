@@ -4,9 +4,9 @@
  * /example/mcp.
  */
 import { parseArgs } from 'node:util';
+import { startSdkServer } from '@mcp/test-fixtures';
 import { scriptArgs } from './cli-args.ts';
 import { overridePort, parseProxyConfig } from './config.ts';
-import { startExampleUpstream } from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { runProxy } from './main.ts';
 
@@ -15,7 +15,7 @@ async function demo(): Promise<void> {
     args: scriptArgs(),
     options: { port: { type: 'string', short: 'p' } },
   });
-  const upstream = await startExampleUpstream({ http2: true });
+  const upstream = await startSdkServer({ http: 'h2c' });
   const config = overridePort(
     parseProxyConfig({
       listen: { host: '127.0.0.1', port: 8080 },
@@ -41,7 +41,7 @@ async function demo(): Promise<void> {
       `      -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'`,
       `  Load it:   npx -y pnpm@12.21.0 demo:load -- --url ${endpoint}`,
       `  Metrics:   curl -s ${proxy.url}/metrics`,
-      '  Tools: echo {text}, slow {ms}, progress {steps}, sample {prompt}, bump; resource example://counter',
+      '  Tools: echo {text}, slow {ms}, progress {steps}, sample {prompt}, bump, hangup {text}; resource example://counter',
       '  Ctrl-C stops (graceful drain).',
       '',
     ].join('\n'),

@@ -7,7 +7,6 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectClient,
-  getStreamsOpened,
   type Harness,
   INITIALIZE,
   inFlight,
@@ -210,7 +209,6 @@ describe('proxy lifecycle', () => {
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {
     harness = await startHarness();
     const endpoint = harness.endpoint;
-    const upstreamGet = getStreamsOpened(1, harness.upstream.url);
     const id = await rawSession(endpoint);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     const call = (n: number, method: string, params: unknown) =>
@@ -236,7 +234,7 @@ describe('proxy lifecycle', () => {
     expect(priming.value?.data).toBe('');
     expect(priming.value?.id).toBe('0');
     // The upstream GET stream opens asynchronously: a notification sent before it is lost.
-    await upstreamGet;
+    await harness.upstream.waitForGetStreams(1);
     await call(10, 'tools/call', { name: 'bump', arguments: {} });
     const got = await first.events.next();
     const firstEvent = got.done ? undefined : got.value;

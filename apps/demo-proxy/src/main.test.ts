@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExampleUpstream, startExampleUpstream } from './example-upstream.ts';
 import { INITIALIZE, MCP_HEADERS, raw } from './test-support.ts';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
@@ -29,10 +29,10 @@ async function logLine(child: ChildProcess, msg: string): Promise<Record<string,
 
 describe('main (the start script)', () => {
   let dir: string;
-  let upstream: ExampleUpstream;
+  let upstream: SdkServer;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'demo-proxy-main-'));
-    upstream = await startExampleUpstream();
+    upstream = await startSdkServer({ http: 'h2c' });
   });
   afterAll(async () => {
     await upstream?.close();

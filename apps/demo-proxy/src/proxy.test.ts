@@ -4,7 +4,6 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectClient,
-  getStreamsOpened,
   type Harness,
   MCP_HEADERS,
   raw,
@@ -30,11 +29,17 @@ describe.each([
   let client: Client;
 
   beforeAll(async () => {
-    harness = await startHarness({ jsonResponse });
-    // Both GET streams: the client's to the proxy, the proxy's to the upstream.
-    const streams = getStreamsOpened(2);
+    harness = await startHarness({ mode: jsonResponse ? 'json' : 'sse' });
     client = await connectClient(harness.endpoint);
-    await streams;
+    // Both GET streams open: the proxy's to the upstream, and the client's to the proxy.
+    await harness.upstream.waitForGetStreams(1);
+    const id = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
+    const { sessions } = harness.proxy.context;
+    await expect
+      .poll(() => sessions.get(id, 'example')?.serverStream !== undefined, {
+        message: "the client's GET stream did not reach the proxy",
+      })
+      .toBe(true);
   });
   afterAll(async () => {
     await client?.close();
@@ -50,7 +55,14 @@ describe.each([
 
   it('lists and calls tools', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['bump', 'echo', 'progress', 'sample', 'slow']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'bump',
+      'echo',
+      'hangup',
+      'progress',
+      'sample',
+      'slow',
+    ]);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
   });
 

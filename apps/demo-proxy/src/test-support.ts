@@ -1,5 +1,5 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -7,11 +7,6 @@ import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
 import { expect } from 'vitest';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
-import {
-  type ExampleUpstream,
-  type ExampleUpstreamOptions,
-  startExampleUpstream,
-} from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
@@ -19,21 +14,21 @@ import { type ProxyServer, startProxy } from './proxy.ts';
 export { within } from './test-wait.ts';
 
 export interface Harness {
-  upstream: ExampleUpstream;
+  upstream: SdkServer;
   proxy: ProxyServer;
   endpoint: string;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  upstreamOptions: ExampleUpstreamOptions = {},
+  upstreamOptions: SdkServerOptions = {},
   overrides: Partial<ProxyConfigInput> = {},
   logDestination?: DestinationStream,
 ): Promise<Harness> {
-  const upstream = await startExampleUpstream({ http2: true, ...upstreamOptions });
+  const upstream = await startSdkServer({ http: 'h2c', ...upstreamOptions });
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
-    upstreams: [{ name: 'example', url: upstream.url, h2c: upstreamOptions.http2 ?? true }],
+    upstreams: [{ name: 'example', url: upstream.url, h2c: upstream.http === 'h2c' }],
     pool: { connectionsPerOrigin: 2 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
@@ -131,40 +126,6 @@ export async function inFlight(harness: Harness, count: number, what: string): P
   await expect
     .poll(() => load.inFlight, { message: `${what}: ${count} in flight expected` })
     .toBe(count);
-}
-
-/**
- * Resolves once `count` GET requests (to `url`'s origin, when given) got a 200: server streams
- * opened, the proxy's to its upstream or a client's to the proxy. Seen on undici's diagnostics
- * channel, where both the undici package and Node's fetch publish. Rejects after 5 s saying so.
- * Call it before the requests start.
- */
-export function getStreamsOpened(count = 1, url?: string): Promise<void> {
-  const channel = diagnosticsChannel.channel('undici:request:headers');
-  const origin = url === undefined ? undefined : new URL(url).origin;
-  let opened = 0;
-  return new Promise((resolve, reject) => {
-    const onHeaders = (message: unknown): void => {
-      const { request, response } = message as {
-        request: { method: string; origin: string };
-        response: { statusCode: number };
-      };
-      if (request.method !== 'GET' || response.statusCode !== 200) return;
-      if (origin !== undefined && request.origin !== origin) return;
-      if (++opened < count) return;
-      done();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${opened} of ${count} GET streams opened within 5 s`));
-    }, 5_000);
-    const done = (): void => {
-      clearTimeout(timer);
-      channel.unsubscribe(onHeaders);
-    };
-    channel.subscribe(onHeaders);
-  });
 }
 
 /** Reads one metric's summed value from the proxy's /metrics. */

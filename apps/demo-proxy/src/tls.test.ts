@@ -4,9 +4,9 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from './config.ts';
-import { type ExampleUpstream, startExampleUpstream } from './example-upstream.ts';
 import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
@@ -28,7 +28,7 @@ describe.skipIf(!openssl && process.env.CI !== 'true')(
   'TLS listener (ALPN: HTTP/2 and HTTP/1.1)',
   () => {
     let dir: string;
-    let upstream: ExampleUpstream;
+    let upstream: SdkServer;
     let proxy: ProxyServer;
 
     beforeAll(async () => {
@@ -53,7 +53,7 @@ describe.skipIf(!openssl && process.env.CI !== 'true')(
         ],
         { stdio: 'ignore' },
       );
-      upstream = await startExampleUpstream();
+      upstream = await startSdkServer({ http: 'h2c' });
       const config = parseProxyConfig({
         listen: { port: 0, tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
         upstreams: [{ name: 'example', url: upstream.url, h2c: true }],

@@ -50,6 +50,8 @@ export class Http2Connection implements Connection {
   #limiter: ConcurrencyLimiter;
   #inFlight = new Map<JsonRpcId, RequestExchange>();
   #serverStream: ServerStream | undefined;
+  /** Whether the GET stream should be open: from `initialized` ('auto'), or on demand. */
+  #serverStreamWanted: boolean;
   #reinitializing: Promise<void> | undefined;
   /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
   #replayExchange: RequestExchange | undefined;
@@ -76,6 +78,7 @@ export class Http2Connection implements Connection {
       options.maxConcurrentRequests,
       options.maxQueuedRequests,
     );
+    this.#serverStreamWanted = options.serverStream === 'auto';
   }
 
   get sessionId(): string | undefined {
@@ -134,6 +137,30 @@ export class Http2Connection implements Connection {
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     await this.#sendOneWay(response, 'response', options?.signal, true);
+  }
+
+  /**
+   * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized, if
+   * it is not yet) and keeps it open, reopened as in 'auto', until `closeServerStream()`.
+   */
+  openServerStream(): void {
+    if (this.options.serverStream !== 'on-demand') return;
+    this.#serverStreamWanted = true;
+    if (this.session.initializedNotification !== undefined) this.#startServerStream();
+  }
+
+  /** With `serverStream: 'on-demand'`: closes the GET stream (its request is aborted). */
+  closeServerStream(): void {
+    if (this.options.serverStream !== 'on-demand') return;
+    this.#serverStreamWanted = false;
+    const stream = this.#serverStream;
+    this.#serverStream = undefined;
+    stream?.stop();
+  }
+
+  /** True while a GET stream is open or being (re)opened. */
+  get serverStreamOpen(): boolean {
+    return this.#serverStream !== undefined;
   }
 
   receive(): Promise<JsonRpcMessage | undefined> {
@@ -294,9 +321,7 @@ export class Http2Connection implements Connection {
   }
 
   #startServerStream(): void {
-    if (this.#closed || this.options.serverStream === false || this.#serverStream !== undefined) {
-      return;
-    }
+    if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
     const generation = this.session.generation;
     const stream = new ServerStream(this);
     this.#serverStream = stream;

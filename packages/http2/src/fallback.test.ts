@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '@mcp/connection-core';
+import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
-import { type SdkServer, startSdkServer } from '../test/sdk-server.ts';
 import { connectWithFallback } from './fallback.ts';
 
 let closeServer: (() => Promise<void>) | undefined;
@@ -61,7 +61,7 @@ async function startLegacyServer(): Promise<string> {
 
 describe('connectWithFallback', () => {
   it('uses Streamable HTTP when the server speaks it', async () => {
-    const server: SdkServer = await startSdkServer('json');
+    const server: SdkServer = await startSdkServer({ mode: 'json' });
     closeServer = () => server.close();
     const result = await connectWithFallback({
       url: server.url,

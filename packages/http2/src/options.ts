@@ -88,7 +88,7 @@ export const Http2ConnectionOptionsSchema = z
     receiveQueueCapacity: z.number().int().positive().default(DEFAULT_RECEIVE_QUEUE_CAPACITY),
     maxResponseBytes: z.number().int().positive().default(DEFAULT_MAX_RESPONSE_BYTES),
     reconnection: ReconnectionSchema.prefault({}),
-    serverStream: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
+    serverStream: z.enum(['auto', 'on-demand']).or(z.literal(false)).default('auto'),
     reinitialize: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {

@@ -5,9 +5,9 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '@mcp/connection-core';
+import { type SdkServer, type SdkServerMode, startSdkServer } from '@mcp/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
-import { type SdkServer, type SdkServerMode, startSdkServer } from '../test/sdk-server.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 
 let server: SdkServer | undefined;
@@ -25,7 +25,7 @@ async function connect(
   extra: Record<string, unknown> = {},
   serverOptions: { retryInterval?: number } = {},
 ): Promise<Http2Connection> {
-  server = await startSdkServer(mode, serverOptions);
+  server = await startSdkServer({ mode, ...serverOptions });
   connection = createHttp2Connection({ url: server.url, ...extra });
   const response = await connection.request(initializeRequest());
   expect(response).toHaveProperty('result.protocolVersion', '2025-11-25');
@@ -102,11 +102,11 @@ describe.each(['json', 'sse', 'events'] as const)('against the SDK server (%s mo
   it('aborting a request rejects it and sends notifications/cancelled', async () => {
     const conn = await connect(mode, { serverStream: false });
     const controller = new AbortController();
-    const message = call('sleep', { ms: 10_000 });
+    const message = call('slow', { ms: 10_000 });
     const pending = conn.request(message, { signal: controller.signal });
     await expect
       .poll(() => server?.seen.filter((s) => s.method === 'POST').length, {
-        message: 'the sleep call never reached the server',
+        message: 'the slow call never reached the server',
       })
       .toBe(3);
     controller.abort(new Error('user changed their mind'));
@@ -120,7 +120,7 @@ describe.each(['json', 'sse', 'events'] as const)('against the SDK server (%s mo
 
   it('times out, and the timeout cancels the request', async () => {
     const conn = await connect(mode, { serverStream: false });
-    const message = call('sleep', { ms: 10_000 });
+    const message = call('slow', { ms: 10_000 });
     await expect(conn.request(message, { timeoutMs: 200 })).rejects.toBeInstanceOf(TimeoutError);
     await expect
       .poll(() => server?.cancelled.length, {
@@ -140,7 +140,7 @@ describe.each(['sse', 'events'] as const)('SSE responses from the SDK server (%s
     const response = await conn.request(call('progress', { steps: 3 }, { progressToken: 'p1' }), {
       onMessage: (m) => seen.push(m),
     });
-    expect(textOf(response)).toBe('did 3');
+    expect(textOf(response)).toBe('done 3 steps');
     expect(seen.map((m) => ('method' in m ? m.method : 'response'))).toEqual([
       'notifications/progress',
       'notifications/progress',
@@ -153,7 +153,7 @@ describe.each(['sse', 'events'] as const)('SSE responses from the SDK server (%s
 
   it('lets onMessage answer a server-to-client request with respond()', async () => {
     const conn = await connect(mode, { serverStream: false });
-    const response = await conn.request(call('sample', { question: 'color?' }), {
+    const response = await conn.request(call('sample', { prompt: 'color?' }), {
       onMessage: (m) => {
         if (isJsonRpcRequest(m) && m.method === 'sampling/createMessage') {
           void conn.respond({
@@ -164,32 +164,23 @@ describe.each(['sse', 'events'] as const)('SSE responses from the SDK server (%s
         }
       },
     });
-    expect(textOf(response)).toBe('answer: blue');
+    expect(textOf(response)).toBe('sampled: blue');
   });
 });
 
 describe('the GET stream (SDK server, SSE mode)', () => {
   it('delivers server notifications to receive()', async () => {
     const conn = await connect('sse');
-    await expect
-      .poll(() => server?.seen.some((s) => s.method === 'GET'), { message: 'no GET stream opened' })
-      .toBe(true);
-    // The GET reached the server; give its stream a moment to be registered, then send.
-    let received: JsonRpcMessage | undefined;
-    for (let i = 0; i < 50 && received === undefined; i++) {
-      await server?.broadcast('notifications/tools/list_changed', {});
-      received = await Promise.race([
-        conn.receive(),
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
-      ]);
-    }
+    await server?.waitForGetStreams(1);
+    await server?.broadcast('notifications/tools/list_changed', {});
+    const received = await conn.receive();
     expect(received).toMatchObject({ method: 'notifications/tools/list_changed' });
   });
 });
 
 describe.each(['2025-06-18', '2025-03-26'])('an older protocol revision (%s)', (version) => {
   it('records the negotiated version and sends it on every request', async () => {
-    server = await startSdkServer('sse');
+    server = await startSdkServer({ mode: 'sse' });
     connection = createHttp2Connection({ url: server.url });
     const init = await connection.request(initializeRequest(version));
     expect(init).toHaveProperty('result.protocolVersion', version);
@@ -238,5 +229,35 @@ describe('resumption (SDK server with an event store)', () => {
       'before hangup',
       'after hangup',
     ]);
+  });
+});
+
+describe("serverStream: 'on-demand' (SDK server on HTTP/1.1)", () => {
+  it('holds a GET stream, and its socket, only between openServerStream() and closeServerStream()', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand' });
+    const sockets = server?.openConnections() ?? 0;
+    expect(server?.openGetStreams).toBe(0);
+    expect(conn.serverStreamOpen).toBe(false);
+
+    conn.openServerStream();
+    await server?.waitForGetStreams(1);
+    await server?.broadcast('notifications/tools/list_changed', {});
+    expect(await conn.receive()).toMatchObject({ method: 'notifications/tools/list_changed' });
+
+    conn.closeServerStream();
+    expect(conn.serverStreamOpen).toBe(false);
+    await server?.waitForGetStreams(0);
+    // The stream's socket is gone too: what is left is at most the keep-alive socket of POSTs.
+    expect(server?.openConnections()).toBeLessThanOrEqual(sockets);
+
+    conn.openServerStream();
+    await server?.waitForGetStreams(1);
+  });
+
+  it('opens nothing before openServerStream(), in any case', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand' });
+    const echoed = await conn.request(call('echo', { text: 'no stream' }));
+    expect(textOf(echoed)).toBe('no stream');
+    expect(server?.seen.filter((s) => s.method === 'GET')).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 // Runs 100 MCP sessions against the official SDK server over cleartext HTTP/2 and prints what
 // the pool used: `pnpm --filter @mcp/pool example`.
 import { OriginPool } from '@mcp/pool';
-import { startSdkH2cServer } from '../test/sdk-h2c-server.ts';
+import { startSdkServer } from '@mcp/test-fixtures';
 
-const server = await startSdkH2cServer({ json: true });
+const server = await startSdkServer({ mode: 'json', http: 'h2c' });
 const pool = new OriginPool({ h2c: true, maxConnectionsPerOrigin: 2 });
 try {
   const sessions = await Promise.all(

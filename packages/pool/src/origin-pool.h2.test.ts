@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { Connection } from '@mcp/connection-core';
+import { FIXTURE_TLS } from '@mcp/test-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { echo, hold, initialize } from '../test/helpers.ts';
 import { McpHttp2Server } from '../test/mcp-http2-server.ts';
@@ -264,10 +264,7 @@ describe('OriginPool over HTTP/2', () => {
 });
 
 describe('OriginPool over HTTP/2 with TLS', () => {
-  const tls = {
-    key: readFileSync(new URL('../test/tls/key.pem', import.meta.url)),
-    cert: readFileSync(new URL('../test/tls/cert.pem', import.meta.url)),
-  };
+  const tls = { key: FIXTURE_TLS.key, cert: FIXTURE_TLS.cert };
 
   it('negotiate HTTP/2 by ALPN and multiplex sessions over one connection', async () => {
     const server = await new McpHttp2Server({ tls }).listen();

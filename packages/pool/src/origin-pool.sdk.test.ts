@@ -1,7 +1,7 @@
 import type { Connection } from '@mcp/connection-core';
+import { startSdkServer } from '@mcp/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { initialize } from '../test/helpers.ts';
-import { startSdkH2cServer } from '../test/sdk-h2c-server.ts';
 import { OriginPool } from './origin-pool.ts';
 
 let nextId = 1;
@@ -20,7 +20,7 @@ describe.each([
   { json: false, mode: 'SSE responses' },
 ])('OriginPool with the official SDK server over h2c ($mode)', ({ json }) => {
   it('runs many sessions and tool calls over one TCP connection, and ends the sessions', async () => {
-    const server = await startSdkH2cServer({ json });
+    const server = await startSdkServer({ mode: json ? 'json' : 'sse', http: 'h2c' });
     try {
       const pool = new OriginPool({ h2c: true, maxConnectionsPerOrigin: 1 });
       const sessions = await Promise.all(
@@ -32,7 +32,7 @@ describe.each([
           await s.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
         }),
       );
-      expect(server.sessions()).toBe(20);
+      expect(server.sessionCount).toBe(20);
       const results = await Promise.all(
         Array.from({ length: 400 }, (_, i) => callEcho(sessions[i % 20] as Connection, `m${i}`)),
       );
@@ -43,7 +43,7 @@ describe.each([
       ).toEqual(Array.from({ length: 400 }, (_, i) => `m${i}`));
       expect(server.tcpConnections()).toBe(1);
       await pool.close();
-      expect(server.sessions()).toBe(0);
+      expect(server.sessionCount).toBe(0);
     } finally {
       await server.close();
     }

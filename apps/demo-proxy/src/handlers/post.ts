@@ -1,31 +1,32 @@
 import {
-  InvalidMessageError,
   isJsonRpcNotification,
   isJsonRpcRequest,
   JsonRpcErrorCode,
   type JsonRpcMessage,
-  parseMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
   SessionExpiredError,
-  SessionLimitError,
 } from '@mcp/connection-core';
 import { RelayAbort } from '../abort-reasons.ts';
-import { BodyTooLargeError, readBody } from '../body.ts';
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
-import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
+import type { DownstreamRequest, ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
+import type { RequestOutcome } from '../metrics.ts';
 import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
-import { acceptedFormats, checkAccept, checkContentType } from '../validate.ts';
-import {
-  SESSION_HEADER,
-  type SessionCredentials,
-  updateCredentials,
-  upstreamHeaders,
-} from './common.ts';
+import type { AcceptedFormats } from '../validate.ts';
+import { SESSION_HEADER } from './common.ts';
+import { admitMessage, admitRequest } from './post-admission.ts';
+import { findOrOpenSession } from './post-session.ts';
 
-/** POST /<upstream>/mcp: one JSON-RPC message from the client. */
+/**
+ * POST /<upstream>/mcp: one JSON-RPC message from the client, in four steps: admission (headers,
+ * size, a valid message), session lookup or creation, relay upstream, and routing of the answer
+ * (a request's answer to its POST; what the answer means for the session).
+ */
 export async function handlePost(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
@@ -33,195 +34,91 @@ export async function handlePost(
   res: ResponseSink,
   log: Logger,
 ): Promise<void> {
-  const formats = acceptedFormats(header(req.headers, 'accept'));
-  const early =
-    checkContentType(header(req.headers, 'content-type')) ?? checkAccept(formats, 'POST');
-  if (early) return sendRejection(res, early);
-
-  let message: JsonRpcMessage;
-  try {
-    message = parseMessage(await readBody(req, ctx.config.limits.maxBodyBytes));
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) {
-      return sendRejection(res, {
-        status: 413,
-        message: `Payload Too Large: limit is ${err.limit} bytes`,
-        headers: { connection: 'close' },
-      });
-    }
-    if (err instanceof InvalidMessageError) {
-      const parse = err.issue === 'not-json' || err.issue === 'not-utf8';
-      return sendRejection(res, {
-        status: 400,
-        message: parse ? 'Parse error: body is not valid JSON' : `Invalid Request: ${err.message}`,
-        rpcCode: parse ? JsonRpcErrorCode.PARSE_ERROR : JsonRpcErrorCode.INVALID_REQUEST,
-      });
-    }
-    throw err;
+  const admitted = await admitMessage(ctx, req);
+  if (!admitted.ok) return sendRejection(res, admitted.rejection);
+  const { message, formats } = admitted.value;
+  const found = await findOrOpenSession(ctx, upstream, req, message, log);
+  if (!found.ok) return sendRejection(res, found.rejection, requestIdOf(message));
+  const session = found.value;
+  if (isJsonRpcRequest(message)) {
+    const outcome = await relayClientRequest(ctx, session, message, res, formats, log);
+    return routeOutcome(ctx, session, message, outcome, log);
   }
+  return forwardOneWay(ctx, session, message, res, log);
+}
 
-  const sessionId = header(req.headers, SESSION_HEADER);
-  const isInitialize = isJsonRpcRequest(message) && message.method === 'initialize';
-  const requestId = isJsonRpcRequest(message) ? message.id : null;
-  let session: ProxySession | undefined;
-  if (sessionId === undefined) {
-    if (!isInitialize) {
-      return sendRejection(
-        res,
-        {
-          status: 400,
-          message: 'Bad Request: Mcp-Session-Id header is required',
-          rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
-        },
-        requestId,
-      );
-    }
-    if (ctx.load.draining) {
-      return sendRejection(
-        res,
-        {
-          status: 503,
-          message: 'Service Unavailable: shutting down',
-          headers: { 'retry-after': '5' },
-        },
-        requestId,
-      );
-    }
-    if (
-      ctx.sessions.full ||
-      ctx.sessions.countFor(upstream) >= ctx.connector.maxSessionsPerOrigin
-    ) {
-      return sendRejection(
-        res,
-        {
-          status: 503,
-          message: 'Service Unavailable: too many sessions',
-          headers: { 'retry-after': '5' },
-        },
-        requestId,
-      );
-    }
-    const credentials: SessionCredentials = { authorization: undefined };
-    updateCredentials(credentials, req);
-    const headers = upstreamHeaders(upstream, credentials);
-    try {
-      session = await ctx.sessions.create(upstream, credentials, (id) =>
-        ctx.connector.connect(upstream, id, headers),
-      );
-    } catch (err) {
-      if (err instanceof SessionLimitError) {
-        return sendRejection(
-          res,
-          {
-            status: 503,
-            message: 'Service Unavailable: upstream session limit',
-            headers: { 'retry-after': '5' },
-          },
-          requestId,
-        );
-      }
-      log.warn({ err, upstream: upstream.name }, 'could not open an upstream session');
-      return sendRejection(
-        res,
-        {
-          status: 502,
-          message: 'Bad Gateway: upstream unavailable',
-          rpcCode: JsonRpcErrorCode.INTERNAL_ERROR,
-        },
-        requestId,
-      );
-    }
-  } else {
-    session = ctx.sessions.get(sessionId, upstream.name);
-    if (!session)
-      return sendRejection(res, { status: 404, message: 'Session not found' }, requestId);
-    updateCredentials(session.credentials, req);
-    if (isInitialize) {
-      return sendRejection(
-        res,
-        {
-          status: 400,
-          message: 'Bad Request: session is already initialized',
-          rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
-        },
-        requestId,
-      );
-    }
+function requestIdOf(message: JsonRpcMessage) {
+  return isJsonRpcRequest(message) ? message.id : null;
+}
+
+/** Relays a request once admitted; 'rejected' when it was not (and was answered so). */
+async function relayClientRequest(
+  ctx: ProxyContext,
+  session: ProxySession,
+  request: JsonRpcRequest,
+  res: ResponseSink,
+  formats: AcceptedFormats,
+  log: Logger,
+): Promise<RequestOutcome | 'rejected'> {
+  const rejection = admitRequest(ctx, session, request);
+  if (rejection) {
+    sendRejection(res, rejection, request.id);
+    return 'rejected';
   }
   const headers = { [SESSION_HEADER]: session.id };
+  ctx.load.enter();
+  try {
+    return await relayRequest({ ctx, session, request, res, formats, headers, log });
+  } finally {
+    ctx.load.leave();
+  }
+}
 
-  if (isJsonRpcRequest(message)) {
-    if (ctx.load.inFlight >= ctx.config.limits.maxConcurrentRequests || ctx.load.draining) {
-      if (isInitialize) await ctx.sessions.remove(session);
-      return sendRejection(
-        res,
-        {
-          status: 503,
-          message: 'Service Unavailable: too many requests in flight',
-          headers: { 'retry-after': '1' },
-        },
-        message.id,
-      );
-    }
-    if (session.inFlight.size >= ctx.config.limits.maxConcurrentRequestsPerSession) {
-      return sendRejection(
-        res,
-        {
-          status: 429,
-          message: 'Too Many Requests: session concurrency limit',
-          headers: { 'retry-after': '1' },
-        },
-        message.id,
-      );
-    }
-    if (session.inFlight.has(message.id)) {
-      return sendRejection(
-        res,
-        {
-          status: 400,
-          message: 'Bad Request: a request with this id is in flight',
-          rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
-        },
-        message.id,
-      );
-    }
-    ctx.load.enter();
-    let outcome: Awaited<ReturnType<typeof relayRequest>>;
-    try {
-      outcome = await relayRequest({ ctx, session, request: message, res, formats, headers, log });
-    } finally {
-      ctx.load.leave();
-    }
-    if (isInitialize) {
-      if (outcome === 'ok') {
-        session.initialized = true;
-        log.info({ upstream: upstream.name }, 'session started');
-        const started = session;
-        pumpServerMessages(ctx, started)
-          .then(
-            () => ctx.sessions.remove(started),
-            (err: unknown) => {
-              log.debug({ err }, 'server message stream ended');
-              return ctx.sessions.remove(started);
-            },
-          )
-          .catch(() => {});
-      } else {
-        await ctx.sessions.remove(session);
-      }
-    } else if (outcome === 'session_expired') {
-      log.info({ upstream: upstream.name }, 'upstream session expired; ending downstream session');
-      await ctx.sessions.remove(session);
-    }
+/**
+ * What a request's outcome means for the session: an answered `initialize` starts it (the
+ * server's own messages are pumped from then on), a failed one ends it; an upstream session
+ * that expired ends the downstream one.
+ */
+async function routeOutcome(
+  ctx: ProxyContext,
+  session: ProxySession,
+  request: JsonRpcRequest,
+  outcome: RequestOutcome | 'rejected',
+  log: Logger,
+): Promise<void> {
+  const upstream = session.upstream.name;
+  if (request.method === 'initialize') {
+    if (outcome !== 'ok') return ctx.sessions.remove(session);
+    session.initialized = true;
+    log.info({ upstream }, 'session started');
+    pumpServerMessages(ctx, session)
+      .catch((err: unknown) => log.debug({ err }, 'server message stream ended'))
+      .then(() => ctx.sessions.remove(session))
+      .catch(() => {});
     return;
   }
+  if (outcome === 'session_expired') {
+    log.info({ upstream }, 'upstream session expired; ending downstream session');
+    await ctx.sessions.remove(session);
+  }
+}
 
-  // A notification or a response (the client's answer to a server-to-client request).
+/**
+ * A notification or a response (the client's answer to a server-to-client request) goes
+ * upstream as it is, except `notifications/cancelled` for a request in flight here: aborting
+ * that request tells the upstream itself. 202 once the upstream accepted it.
+ */
+async function forwardOneWay(
+  ctx: ProxyContext,
+  session: ProxySession,
+  message: JsonRpcNotification | JsonRpcResponse,
+  res: ResponseSink,
+  log: Logger,
+): Promise<void> {
   try {
     if (isJsonRpcNotification(message)) {
       const cancelled = cancelledRequestId(message);
       const controller = cancelled === undefined ? undefined : session.inFlight.get(cancelled);
-      // Aborting the upstream request sends notifications/cancelled upstream itself.
       if (controller) controller.abort(new RelayAbort('client-cancelled'));
       else await session.connection.notify(message);
     } else {
@@ -239,11 +136,11 @@ export async function handlePost(
       rpcCode: JsonRpcErrorCode.INTERNAL_ERROR,
     });
   }
-  sendEmpty(res, 202, headers);
+  sendEmpty(res, 202, { [SESSION_HEADER]: session.id });
 }
 
-function cancelledRequestId(message: JsonRpcMessage): string | number | undefined {
-  if (!('method' in message) || message.method !== 'notifications/cancelled') return undefined;
+function cancelledRequestId(message: JsonRpcNotification): string | number | undefined {
+  if (message.method !== 'notifications/cancelled') return undefined;
   const params = message.params as { requestId?: unknown } | undefined;
   const id = params?.requestId;
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;

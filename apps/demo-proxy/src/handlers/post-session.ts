@@ -1,0 +1,113 @@
+import {
+  isJsonRpcRequest,
+  JsonRpcErrorCode,
+  type JsonRpcMessage,
+  SessionLimitError,
+} from '@mcp/connection-core';
+import type { UpstreamConfig } from '../config.ts';
+import type { ProxyContext } from '../context.ts';
+import { type DownstreamRequest, header } from '../http-types.ts';
+import type { Logger } from '../logger.ts';
+import type { ProxySession } from '../session-registry.ts';
+import type { Rejection } from '../validate.ts';
+import {
+  SESSION_HEADER,
+  type SessionCredentials,
+  updateCredentials,
+  upstreamHeaders,
+} from './common.ts';
+import { rejected, type Step } from './post-admission.ts';
+
+const SERVICE_BUSY: Record<string, string> = { 'retry-after': '5' };
+
+/**
+ * Session lookup or creation: a message with an Mcp-Session-Id belongs to that live session;
+ * one without it must be `initialize`, which opens a new session (and its upstream one).
+ */
+export function findOrOpenSession(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  req: DownstreamRequest,
+  message: JsonRpcMessage,
+  log: Logger,
+): Promise<Step<ProxySession>> | Step<ProxySession> {
+  const isInitialize = isJsonRpcRequest(message) && message.method === 'initialize';
+  const sessionId = header(req.headers, SESSION_HEADER);
+  if (sessionId !== undefined) return findSession(ctx, upstream, req, sessionId, isInitialize);
+  if (!isInitialize) {
+    return rejected({
+      status: 400,
+      message: 'Bad Request: Mcp-Session-Id header is required',
+      rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
+    });
+  }
+  const refusal = refuseNewSession(ctx, upstream);
+  if (refusal) return rejected(refusal);
+  return openSession(ctx, upstream, req, log);
+}
+
+function findSession(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  req: DownstreamRequest,
+  sessionId: string,
+  isInitialize: boolean,
+): Step<ProxySession> {
+  const session = ctx.sessions.get(sessionId, upstream.name);
+  if (!session) return rejected({ status: 404, message: 'Session not found' });
+  updateCredentials(session.credentials, req);
+  if (isInitialize) {
+    return rejected({
+      status: 400,
+      message: 'Bad Request: session is already initialized',
+      rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
+    });
+  }
+  return { ok: true, value: session };
+}
+
+/** Why the proxy takes no new session now: draining, or at a session limit. */
+function refuseNewSession(ctx: ProxyContext, upstream: UpstreamConfig): Rejection | undefined {
+  if (ctx.load.draining) {
+    return { status: 503, message: 'Service Unavailable: shutting down', headers: SERVICE_BUSY };
+  }
+  if (ctx.sessions.full || ctx.sessions.countFor(upstream) >= ctx.connector.maxSessionsPerOrigin) {
+    return {
+      status: 503,
+      message: 'Service Unavailable: too many sessions',
+      headers: SERVICE_BUSY,
+    };
+  }
+  return undefined;
+}
+
+async function openSession(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  req: DownstreamRequest,
+  log: Logger,
+): Promise<Step<ProxySession>> {
+  const credentials: SessionCredentials = { authorization: undefined };
+  updateCredentials(credentials, req);
+  const headers = upstreamHeaders(upstream, credentials);
+  try {
+    const session = await ctx.sessions.create(upstream, credentials, (id) =>
+      ctx.connector.connect(upstream, id, headers),
+    );
+    return { ok: true, value: session };
+  } catch (err) {
+    if (err instanceof SessionLimitError) {
+      return rejected({
+        status: 503,
+        message: 'Service Unavailable: upstream session limit',
+        headers: SERVICE_BUSY,
+      });
+    }
+    log.warn({ err, upstream: upstream.name }, 'could not open an upstream session');
+    return rejected({
+      status: 502,
+      message: 'Bad Gateway: upstream unavailable',
+      rpcCode: JsonRpcErrorCode.INTERNAL_ERROR,
+    });
+  }
+}
