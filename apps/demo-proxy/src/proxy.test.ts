@@ -31,15 +31,6 @@ describe.each([
   beforeAll(async () => {
     harness = await startHarness({ mode: jsonResponse ? 'json' : 'sse' });
     client = await connectClient(harness.endpoint);
-    // Both GET streams open: the proxy's to the upstream, and the client's to the proxy.
-    await harness.upstream.waitForGetStreams(1);
-    const id = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
-    const { sessions } = harness.proxy.context;
-    await expect
-      .poll(() => sessions.get(id, 'example')?.serverStream !== undefined, {
-        message: "the client's GET stream did not reach the proxy",
-      })
-      .toBe(true);
   });
   afterAll(async () => {
     await client?.close();
@@ -67,6 +58,15 @@ describe.each([
   });
 
   it('carries resource subscription notifications on the GET stream', async () => {
+    // Both GET streams open: the proxy's to the upstream, and the client's to the proxy.
+    await harness.upstream.waitForGetStreams(1);
+    const id = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
+    const { sessions } = harness.proxy.context;
+    await expect
+      .poll(() => sessions.get(id, 'example')?.serverStream !== undefined, {
+        message: "the client's GET stream did not reach the proxy",
+      })
+      .toBe(true);
     await client.subscribeResource({ uri: 'example://counter' });
     expect(await bumpAndNotified(client)).toBe('example://counter');
   });
