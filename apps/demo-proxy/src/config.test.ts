@@ -27,6 +27,23 @@ describe('proxy config', () => {
     expect(config.limits.maxBodyBytes).toBe(1_048_576);
   });
 
+  it('binds sessions to Authorization by default, and checks the session options', () => {
+    const upstreams = [{ name: 'a', url: 'http://127.0.0.1:9000/mcp' }];
+    expect(parseProxyConfig({ upstreams }).sessions).toEqual({
+      bindingHeader: 'authorization',
+      maxSessionsPerClient: 64,
+      streamIdleTimeoutMs: 3_600_000,
+    });
+    const custom = parseProxyConfig({ upstreams, sessions: { bindingHeader: 'X-Client-Id' } });
+    expect(custom.sessions.bindingHeader).toBe('x-client-id');
+    expect(() =>
+      parseProxyConfig({ upstreams, sessions: { bindingHeader: 'bad header' } }),
+    ).toThrow(/sessions\.bindingHeader/);
+    expect(() => parseProxyConfig({ upstreams, sessions: { maxSessionsPerClient: 0 } })).toThrow(
+      /sessions\.maxSessionsPerClient/,
+    );
+  });
+
   it('reads YAML and JSON files', async () => {
     const yamlPath = join(dir, 'proxy.yaml');
     await writeFile(

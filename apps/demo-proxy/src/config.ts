@@ -22,8 +22,35 @@ export const UpstreamConfigSchema = z.strictObject({
   h2c: z.boolean().default(false),
   /** Extra headers sent on every upstream request (e.g. an API key for the upstream). */
   headers: z.record(z.string(), z.string()).default({}),
-  /** Send the downstream client's Authorization header to this upstream. Off by default. */
+  /**
+   * Send each downstream request's own Authorization header to this upstream (never another
+   * request's). Off by default.
+   */
   forwardAuthorization: z.boolean().default(false),
+});
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+export const SessionsConfigSchema = z.strictObject({
+  /**
+   * The request header whose value a session is bound to: a session created with it answers
+   * only requests carrying the same value (a hash is kept, compared in constant time).
+   */
+  bindingHeader: z
+    .string()
+    .toLowerCase()
+    .regex(HEADER_NAME, 'a lowercase HTTP header name')
+    .default('authorization'),
+  /**
+   * Sessions one client may hold (a client is its binding header's value, or its IP address
+   * when it sends none); past it initialize gets 429.
+   */
+  maxSessionsPerClient: z.number().int().positive().default(64),
+  /**
+   * A session whose only activity is an open GET stream is ended this long after its last
+   * request, in ms (the idle limit does not apply while a stream is open).
+   */
+  streamIdleTimeoutMs: z.number().int().positive().default(3_600_000),
 });
 
 export const LimitsConfigSchema = z.strictObject({
@@ -84,6 +111,7 @@ export const ProxyConfigSchema = z
     upstreams: z.array(UpstreamConfigSchema).min(1, 'at least one upstream is required'),
     limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),
     pool: PoolConfigSchema.default(PoolConfigSchema.parse({})),
+    sessions: SessionsConfigSchema.default(SessionsConfigSchema.parse({})),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -105,6 +133,7 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
 export type UpstreamConfig = z.output<typeof UpstreamConfigSchema>;
+export type SessionsConfig = z.output<typeof SessionsConfigSchema>;
 
 /** Validates a config object; throws InvalidOptionsError naming each bad field by its path. */
 export function parseProxyConfig(input: unknown): ProxyConfig {

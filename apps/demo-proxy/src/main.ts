@@ -6,9 +6,10 @@ import { parseArgs } from 'node:util';
 import { isMcpConnectionError } from '@mcp/connection-core';
 import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createProxyLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+import { checkTlsFiles } from './tls-files.ts';
 
 /** Starts the proxy for `config` and stops it gracefully on SIGINT/SIGTERM (exit 0). */
 export async function runProxy(
@@ -64,12 +65,13 @@ async function main(): Promise<void> {
   try {
     config = await loadConfigFile(values.config);
     config = overridePort(config, values.port ?? process.env.PORT);
+    if (config.listen.tls) checkTlsFiles(config.listen.tls);
   } catch (err) {
     console.error(isMcpConnectionError(err) || err instanceof Error ? err.message : err);
     process.exitCode = 2;
     return;
   }
-  await runProxy(config, createLogger(config.logLevel));
+  await runProxy(config, createProxyLogger(config));
 }
 
 if (import.meta.main) {

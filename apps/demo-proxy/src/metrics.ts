@@ -49,6 +49,7 @@ export class ProxyMetrics {
   readonly sessions: Gauge<'upstream'>;
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
+  readonly sessionRejections: Counter<'reason'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
@@ -87,6 +88,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_relayed_messages_total',
       help: 'Messages relayed downstream besides responses: related (on a request stream) or server (GET stream).',
       labelNames: ['upstream', 'kind'],
+      registers,
+    });
+    this.sessionRejections = new Counter({
+      name: 'mcp_proxy_session_rejections_total',
+      help: 'Session requests refused for who sent them: client_quota, credentials, stream_open, replay_refused.',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({

@@ -114,6 +114,8 @@ describe('observability and credentials', () => {
           headers: { 'x-api-key': 'k' },
         },
       ],
+      // Sessions bound to a client id, so the Authorization may change within a session.
+      sessions: { bindingHeader: 'x-client-id' },
       logLevel: 'silent',
     });
     const proxy = await startProxy({
@@ -122,7 +124,11 @@ describe('observability and credentials', () => {
       connector: createPoolConnector(config),
     });
     try {
-      const headers = { ...MCP_HEADERS, authorization: 'Bearer downstream-token' };
+      const headers = {
+        ...MCP_HEADERS,
+        'x-client-id': 'c1',
+        authorization: 'Bearer downstream-token',
+      };
       const plain = await raw(`${proxy.url}/plain/mcp`, {
         headers,
         body: JSON.stringify(INITIALIZE),
@@ -134,15 +140,39 @@ describe('observability and credentials', () => {
         body: JSON.stringify(INITIALIZE),
       });
       expect(authed.status).toBe(200);
-      expect(harness.upstream.authorizations).toContain('Bearer downstream-token');
-      // A rotated token goes upstream with the session's next request.
+      expect(harness.upstream.authorizations).toEqual(['Bearer downstream-token']);
       const id = authed.headers['mcp-session-id'] as string;
-      const list = await raw(`${proxy.url}/authed/mcp`, {
-        headers: { ...MCP_HEADERS, authorization: 'Bearer rotated', 'mcp-session-id': id },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      const list = (authorization?: string) =>
+        raw(`${proxy.url}/authed/mcp`, {
+          headers: {
+            ...MCP_HEADERS,
+            'x-client-id': 'c1',
+            'mcp-session-id': id,
+            ...(authorization === undefined ? {} : { authorization }),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+        });
+      // A rotated token goes upstream with the request that carries it.
+      expect((await list('Bearer rotated')).status).toBe(200);
+      expect(harness.upstream.authorizations).toEqual([
+        'Bearer downstream-token',
+        'Bearer rotated',
+      ]);
+      // A request without Authorization goes upstream without one: never with a stored token.
+      expect((await list()).status).toBe(200);
+      expect(harness.upstream.authorizations).toHaveLength(2);
+      // Another client (another client id) with its own token cannot use the session at all.
+      const thief = await raw(`${proxy.url}/authed/mcp`, {
+        headers: {
+          ...MCP_HEADERS,
+          'x-client-id': 'c2',
+          authorization: 'Bearer thief',
+          'mcp-session-id': id,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
       });
-      expect(list.status).toBe(200);
-      expect(harness.upstream.authorizations.at(-1)).toBe('Bearer rotated');
+      expect(thief.status).toBe(404);
+      expect(harness.upstream.authorizations).not.toContain('Bearer thief');
     } finally {
       await proxy.close();
     }

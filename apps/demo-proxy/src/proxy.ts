@@ -33,6 +33,8 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
   const sessions = new SessionRegistry({
     maxSessions: config.limits.maxSessions,
     idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
+    streamIdleTimeoutMs: config.sessions.streamIdleTimeoutMs,
+    maxSessionsPerClient: config.sessions.maxSessionsPerClient,
     bufferSize: config.limits.eventBufferSize,
     onCountChange: (upstream, delta) => metrics.sessions.inc({ upstream }, delta),
   });

@@ -30,6 +30,8 @@ export interface RelayRequestOptions {
   formats: AcceptedFormats;
   /** Headers every answer carries (the session id). */
   headers: Record<string, string>;
+  /** Headers of this request's upstream HTTP requests only (its own credentials). */
+  upstreamHeaders?: Record<string, string>;
   log: Logger;
 }
 
@@ -41,7 +43,7 @@ export interface RelayRequestOptions {
  * Resolves with the outcome; answering a session-expired upstream is left to the caller.
  */
 export async function relayRequest(options: RelayRequestOptions): Promise<RequestOutcome> {
-  const { ctx, session, request, res, formats, headers, log } = options;
+  const { ctx, session, request, res, formats, headers, upstreamHeaders, log } = options;
   const upstream = session.upstream.name;
   const method = methodLabel(request.method);
   const controller = new AbortController();
@@ -73,6 +75,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       timeoutMs: ctx.config.limits.requestTimeoutMs,
       resetTimeoutOnProgress: true,
       onMessage,
+      headers: upstreamHeaders,
     });
     outcome = isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
     answer(response);

@@ -12,7 +12,7 @@ import {
   sink,
 } from './http-types.ts';
 import { sendEmpty, sendJson, sendRejection } from './replies.ts';
-import { checkRebinding } from './validate.ts';
+import { checkHostHeader, checkRebinding } from './validate.ts';
 
 const MCP_PATH = /^\/([^/]+)\/mcp\/?$/;
 /** A client's `x-request-id` is kept (for tracing across hops) when it looks like an id. */
@@ -44,6 +44,11 @@ export function createRouter(ctx: ProxyContext) {
       );
     });
 
+    const badHost = checkHostHeader(req.httpVersionMajor, req.rawHeaders);
+    if (badHost) {
+      sendRejection(res, badHost);
+      return;
+    }
     const rebinding = checkRebinding(ctx.rebinding, hostOf(req), header(req.headers, 'origin'));
     if (rebinding) {
       log.warn(

@@ -5,6 +5,7 @@ import type { UpstreamConfig } from './config.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { EventStream } from './event-stream.ts';
 import type { SessionCredentials } from './handlers/common.ts';
+import { type ClientIdentity, ClientQuotas } from './session-binding.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
@@ -17,8 +18,10 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
-  /** The client's latest Authorization (forwarded only where the upstream allows). */
+  /** The Authorization it was created with (forwarded only where the upstream allows). */
   readonly credentials: SessionCredentials;
+  /** The client that created it: only the same credentials may use it. */
+  readonly owner: ClientIdentity;
   /** True once initialize has been answered successfully. */
   initialized = false;
   #closed = false;
@@ -29,9 +32,11 @@ export class ProxySession {
     connection: Connection,
     bufferSize: number,
     credentials: SessionCredentials,
+    owner: ClientIdentity,
   ) {
     this.id = id;
     this.credentials = credentials;
+    this.owner = owner;
     this.upstream = upstream;
     this.connection = connection;
     this.events = new EventBuffer(bufferSize);
@@ -42,7 +47,12 @@ export class ProxySession {
   }
 
   get busy(): boolean {
-    return this.inFlight.size > 0 || (this.serverStream !== undefined && !this.serverStream.closed);
+    return this.inFlight.size > 0 || this.streaming;
+  }
+
+  /** True while a GET stream is open. */
+  get streaming(): boolean {
+    return this.serverStream !== undefined && !this.serverStream.closed;
   }
 
   /** Ends both sides: the downstream GET stream, in-flight requests and the upstream session. */
@@ -61,20 +71,38 @@ export class ProxySession {
 export interface SessionRegistryOptions {
   maxSessions: number;
   idleTimeoutMs: number;
+  /** A session with an open GET stream and no request for this long is ended anyway, in ms. */
+  streamIdleTimeoutMs: number;
+  /** Sessions one client (by credentials, else by IP) may hold. */
+  maxSessionsPerClient: number;
   bufferSize: number;
   onCountChange: (upstream: string, delta: number) => void;
 }
 
 /** The proxy's sessions by downstream id, bounded, idle ones ended. */
+interface SessionEntry {
+  session: ProxySession;
+  idle: NodeJS.Timeout;
+  /** `performance.now()` of its latest request. */
+  lastUsed: number;
+}
+
 export class SessionRegistry {
-  #sessions = new Map<string, { session: ProxySession; idle: NodeJS.Timeout }>();
+  #sessions = new Map<string, SessionEntry>();
   #options: SessionRegistryOptions;
+  #quotas: ClientQuotas;
   #pending = 0;
   /** Sessions (open or being opened) per upstream origin. */
   #perOrigin = new Map<string, number>();
 
   constructor(options: SessionRegistryOptions) {
     this.#options = options;
+    this.#quotas = new ClientQuotas(options.maxSessionsPerClient);
+  }
+
+  /** True when `client` holds (or is opening) as many sessions as one client may. */
+  atClientLimit(client: ClientIdentity): boolean {
+    return this.#quotas.heldBy(client.key) >= this.#quotas.limit;
   }
 
   get size(): number {
@@ -92,10 +120,12 @@ export class SessionRegistry {
 
   /**
    * Mints an id and registers a session around the Connection `connect` makes for it. The slot
-   * is held while the connection is being made, so concurrent creates respect the limit.
+   * is held while the connection is being made, so concurrent creates respect the limits; the
+   * caller checks `full` and `atClientLimit` first.
    */
   async create(
     upstream: UpstreamConfig,
+    owner: ClientIdentity,
     credentials: SessionCredentials,
     connect: (id: string) => Promise<Connection>,
   ): Promise<ProxySession> {
@@ -103,11 +133,13 @@ export class SessionRegistry {
     const origin = originOf(upstream);
     this.#pending++;
     this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
+    this.#quotas.acquire(owner.key);
     let connection: Connection;
     try {
       connection = await connect(id);
     } catch (err) {
       this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      this.#quotas.release(owner.key);
       throw err;
     } finally {
       this.#pending--;
@@ -118,21 +150,26 @@ export class SessionRegistry {
       connection,
       this.#options.bufferSize,
       credentials,
+      owner,
     );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
-    this.#sessions.set(id, { session, idle });
+    this.#sessions.set(id, { session, idle, lastUsed: performance.now() });
     this.#options.onCountChange(upstream.name, 1);
     return session;
   }
 
-  /** The live session with this id on this upstream; marks it used. */
-  get(id: string, upstream: string): ProxySession | undefined {
-    const entry = this.#sessions.get(id);
-    if (!entry || entry.session.upstream.name !== upstream || entry.session.closed)
-      return undefined;
-    entry.idle.refresh();
-    return entry.session;
+  /** The live session with this id on this upstream (callers check who may use it). */
+  peek(id: string, upstream: string): ProxySession | undefined {
+    const session = this.#sessions.get(id)?.session;
+    if (!session || session.upstream.name !== upstream || session.closed) return undefined;
+    return session;
+  }
+
+  /** Marks the session used now (its idle limits count from here). */
+  touch(session: ProxySession): void {
+    const entry = this.#sessions.get(session.id);
+    if (entry?.session === session) entry.lastUsed = performance.now();
   }
 
   /** Forgets the session and ends both its sides. */
@@ -143,6 +180,7 @@ export class SessionRegistry {
       this.#sessions.delete(session.id);
       const origin = originOf(session.upstream);
       this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      this.#quotas.release(session.owner.key);
       this.#options.onCountChange(session.upstream.name, -1);
     }
     await session.close();
@@ -161,11 +199,22 @@ export class SessionRegistry {
     }
   }
 
+  /**
+   * Runs at the latest `idleTimeoutMs` after the session's latest request: ends it unless a
+   * request is in flight, or it has been used within its limit (`streamIdleTimeoutMs` while a
+   * GET stream is open, else `idleTimeoutMs`); otherwise looks again when that limit is due.
+   */
   #onIdle(session: ProxySession): void {
     const entry = this.#sessions.get(session.id);
     if (!entry) return;
-    if (session.busy) {
-      entry.idle.refresh();
+    const { idleTimeoutMs, streamIdleTimeoutMs } = this.#options;
+    const limit = session.streaming ? streamIdleTimeoutMs : idleTimeoutMs;
+    const left = limit - (performance.now() - entry.lastUsed);
+    const wait = session.inFlight.size > 0 ? idleTimeoutMs : Math.min(left, idleTimeoutMs);
+    if (wait > 0) {
+      clearTimeout(entry.idle);
+      entry.idle = setTimeout(() => this.#onIdle(session), wait);
+      entry.idle.unref();
       return;
     }
     void this.remove(session).catch(() => {});

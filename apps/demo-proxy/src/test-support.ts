@@ -7,7 +7,7 @@ import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
 import { expect } from 'vitest';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 
@@ -35,7 +35,7 @@ export async function startHarness(
   });
   const proxy = await startProxy({
     config,
-    logger: createLogger(config.logLevel, logDestination),
+    logger: createProxyLogger(config, logDestination),
     connector: createPoolConnector(config),
   });
   return {

@@ -1,9 +1,10 @@
 import type { Connection } from '@mcp/connection-core';
+import type { HeadersProvider } from '@mcp/http2';
 import type { UpstreamConfig } from './config.ts';
 import type { OriginTransportStats } from './metrics.ts';
 
 /** Headers for upstream requests: fixed, or read at each request (a rotating credential). */
-export type UpstreamHeaders = Record<string, string> | (() => Record<string, string>);
+export type UpstreamHeaders = Record<string, string> | HeadersProvider;
 
 /**
  * Where sessions get their upstream Connection: one Connection per downstream session (keyed

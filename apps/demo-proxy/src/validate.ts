@@ -31,6 +31,37 @@ function hostName(host: string): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
+/**
+ * A request names exactly one host: one Host header on HTTP/1.x (HTTP/1.0 may omit it, and a
+ * duplicate could be read differently by the next hop); on HTTP/2, `:authority` or Host, and a
+ * Host beside `:authority` naming the same (RFC 9113, 8.3.1). Else 400.
+ */
+export function checkHostHeader(
+  httpVersionMajor: number,
+  rawHeaders: readonly string[],
+): Rejection | undefined {
+  const hosts: string[] = [];
+  let authority: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    if (name === 'host') hosts.push(rawHeaders[i + 1] as string);
+    else if (name === ':authority') authority = rawHeaders[i + 1];
+  }
+  const bad = (why: string): Rejection => ({ status: 400, message: `Bad Request: ${why}` });
+  if (hosts.length > 1) return bad('more than one Host header');
+  if (httpVersionMajor >= 2) {
+    if (authority === undefined && hosts.length === 0) return bad(':authority or Host required');
+    if (
+      authority !== undefined &&
+      hosts.length === 1 &&
+      hosts[0]?.toLowerCase() !== authority.toLowerCase()
+    )
+      return bad('Host differs from :authority');
+    return undefined;
+  }
+  return hosts.length === 0 ? bad('Host header required') : undefined;
+}
+
 export interface RebindingPolicy {
   /** Enforce only when the proxy listens on loopback. */
   enabled: boolean;

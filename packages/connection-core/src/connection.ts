@@ -21,10 +21,18 @@ export interface RequestOptions {
    * with `Connection.respond`). It must not throw; what it throws is ignored.
    */
   onMessage?: (message: JsonRpcMessage) => void;
+  /**
+   * Headers for this message's HTTP requests only (e.g. the credentials of the client a proxy
+   * relays it for). They override the connection's own headers of the same name; the protocol's
+   * headers (content type, accept, session id, protocol version, last event id) cannot be set.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface SendOptions {
   signal?: AbortSignal;
+  /** Headers for this message's HTTP request only; as `RequestOptions.headers`. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { SessionState } from './session.ts';
+import { SessionState, withOwnHeaders } from './session.ts';
 
 const INITIALIZED = 'notifications/initialized';
 /** The longest `close()` waits for the server to answer its DELETE. */
@@ -129,14 +129,14 @@ export class Http2Connection implements Connection {
     if (this.#closed) throw new ConnectionClosedError();
     const method = notification.method;
     if (method === INITIALIZED) this.session.initializedNotification = notification;
-    await this.#sendOneWay(notification, method, options?.signal, true);
+    await this.#sendOneWay(notification, method, options, true);
     this.metrics.notificationSent(method);
     if (method === INITIALIZED) this.#startServerStream();
   }
 
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    await this.#sendOneWay(response, 'response', options?.signal, true);
+    await this.#sendOneWay(response, 'response', options, true);
   }
 
   /**
@@ -279,10 +279,11 @@ export class Http2Connection implements Connection {
   async #sendOneWay(
     message: JsonRpcMessage,
     rpcMethod: string,
-    signal: AbortSignal | undefined,
+    options: SendOptions | undefined,
     mayReplay: boolean,
     partOfReplay = false,
   ): Promise<void> {
+    const signal = options?.signal;
     const body = JSON.stringify(message);
     const bytes = Buffer.byteLength(body);
     let replayed = false;
@@ -292,7 +293,10 @@ export class Http2Connection implements Connection {
       const generation = this.session.generation;
       const sessionId = this.session.sessionId;
       const pending = this.session.postHeaders(rpcMethod);
-      const headers = pending instanceof Promise ? await pending : pending;
+      const headers = withOwnHeaders(
+        pending instanceof Promise ? await pending : pending,
+        options?.headers,
+      );
       this.metrics.bytesSent(bytes);
       let response: Awaited<ReturnType<typeof sendHttp>>;
       try {

@@ -34,7 +34,7 @@ import {
 import type { SlotWaiter } from './limiter.ts';
 import type { ResolvedHttp2ConnectionOptions } from './options.ts';
 import { reopenResponseStream } from './resume.ts';
-import type { SessionState } from './session.ts';
+import { type SessionState, withOwnHeaders } from './session.ts';
 import { readSseMessages, type StreamCursor } from './sse-messages.ts';
 
 /** What an exchange needs from its connection. */
@@ -220,7 +220,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       if (this.#settled) return;
       this.#sent = true;
       host.metrics.bytesSent(this.#bodyBytes);
-      const response = await sendHttp(host.target, 'POST', headers, this.#body, this);
+      const own = withOwnHeaders(headers, this.#options?.headers);
+      const response = await sendHttp(host.target, 'POST', own, this.#body, this);
       if (this.#settled) {
         destroyBody(response.body);
         return;
@@ -289,7 +290,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       attempts++;
       await this.#sleep(cursor.retryMs ?? backoffDelayMs(reconnection, attempts));
       if (this.#settled) return;
-      body = await reopenResponseStream(host, cursor.lastEventId, this);
+      body = await reopenResponseStream(host, cursor.lastEventId, this, this.#options?.headers);
       if (this.#settled) {
         if (body !== undefined) destroyBody(body);
         return;

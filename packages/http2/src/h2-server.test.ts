@@ -214,6 +214,20 @@ describe('over h2c (node:http2 fixture)', () => {
     expect(auths).toEqual(['Bearer t2', 'Bearer t3', 'Bearer t4']);
   });
 
+  it("sends a message's own headers over the connection's, never over the protocol's", async () => {
+    const conn = await open(
+      {},
+      { serverStream: false, headers: { authorization: 'Bearer fixed' } },
+    );
+    const own = { Authorization: 'Bearer own', 'mcp-session-id': 'forged' };
+    await conn.request(request('ping'), { headers: own });
+    await conn.notify({ jsonrpc: '2.0', method: 'notifications/x' }, { headers: own });
+    await conn.request(request('ping'));
+    const posts = (server as H2Server).posts.slice(-3);
+    expect(posts.map((p) => p.authorization)).toEqual(['Bearer own', 'Bearer own', 'Bearer fixed']);
+    expect(posts.every((p) => p.sessionId === conn.sessionId)).toBe(true);
+  });
+
   it('reports statuses and content types as typed errors, with a bounded excerpt', async () => {
     const conn = await open({});
     (server as H2Server).intercept = (_req, res, message) => {

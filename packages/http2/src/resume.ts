@@ -9,7 +9,7 @@ import {
   sendHttp,
   statusError,
 } from './http.ts';
-import type { SessionState } from './session.ts';
+import { type SessionState, withOwnHeaders } from './session.ts';
 
 interface ResumeHost {
   readonly target: HttpTarget;
@@ -27,11 +27,12 @@ export async function reopenResponseStream(
   host: ResumeHost,
   lastEventId: string,
   signal: AbortEmitter & { readonly settled: boolean },
+  ownHeaders?: Readonly<Record<string, string>>,
 ): Promise<ResponseBody | undefined> {
   const session = host.session;
   const sessionId = session.sessionId;
   const pending = session.getHeaders(lastEventId);
-  const headers = pending instanceof Promise ? await pending : pending;
+  const headers = withOwnHeaders(pending instanceof Promise ? await pending : pending, ownHeaders);
   let response: ResponseData;
   try {
     response = await sendHttp(host.target, 'GET', headers, null, signal);

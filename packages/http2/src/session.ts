@@ -12,6 +12,28 @@ const POST_BASE: HeaderRecord = {
   accept: 'application/json, text/event-stream',
 };
 const GET_BASE: HeaderRecord = { accept: 'text/event-stream' };
+/** Headers the transport owns: a message's own headers never replace them. */
+const PROTOCOL_HEADERS = new Set([
+  'content-type',
+  'accept',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+]);
+
+/** `base` with one message's own headers on top (those the protocol owns are left as they are). */
+export function withOwnHeaders(
+  base: HeaderRecord,
+  own: Readonly<HeaderRecord> | undefined,
+): HeaderRecord {
+  if (own === undefined) return base;
+  const out = { ...base };
+  for (const key of Object.keys(own)) {
+    const name = key.toLowerCase();
+    if (!PROTOCOL_HEADERS.has(name)) out[name] = own[key] as string;
+  }
+  return out;
+}
 
 /**
  * What the connection knows about its MCP session: the id the server assigned, the negotiated

@@ -189,19 +189,21 @@ export class SseConnection implements Connection {
         resolve,
         reject,
       });
-      this.#post(message).catch((error: unknown) => this.#fail(id, error));
+      this.#post(message, undefined, options.headers).catch((error: unknown) =>
+        this.#fail(id, error),
+      );
     });
   }
 
   async notify(notification: JsonRpcNotification, options: SendOptions = {}): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    await this.#post(notification, options.signal);
+    await this.#post(notification, options.signal, options.headers);
     this.metrics.notificationSent(notification.method);
   }
 
   async respond(response: JsonRpcResponse, options: SendOptions = {}): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
-    await this.#post(response, options.signal);
+    await this.#post(response, options.signal, options.headers);
   }
 
   receive(): Promise<JsonRpcMessage | undefined> {
@@ -230,7 +232,11 @@ export class SseConnection implements Connection {
     if (this.#ownsDispatcher) await this.#dispatcher.close().catch(() => {});
   }
 
-  async #post(message: JsonRpcMessage, signal?: AbortSignal): Promise<void> {
+  async #post(
+    message: JsonRpcMessage,
+    signal?: AbortSignal,
+    own?: Readonly<Record<string, string>>,
+  ): Promise<void> {
     const body = JSON.stringify(message);
     const signals = signal ? [this.#controller.signal, signal] : [this.#controller.signal];
     let response: Dispatcher.ResponseData;
@@ -239,7 +245,7 @@ export class SseConnection implements Connection {
         origin: this.endpoint.origin,
         path: this.endpoint.pathname + this.endpoint.search,
         method: 'POST',
-        headers: { ...this.#options.headers, 'content-type': 'application/json' },
+        headers: { ...this.#options.headers, ...own, 'content-type': 'application/json' },
         body,
         signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals),
       });

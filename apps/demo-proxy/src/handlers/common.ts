@@ -6,7 +6,11 @@ import type { Rejection } from '../validate.ts';
 
 export const SESSION_HEADER = 'mcp-session-id';
 
-/** The client's credentials as of its latest request in the session. */
+/**
+ * The Authorization of the session's latest request, for the upstream requests no downstream
+ * request makes (the session's GET stream, its DELETE, a re-initialize). Every request that
+ * reaches a session has passed its binding check, so it is the same client's.
+ */
 export interface SessionCredentials {
   authorization: string | undefined;
 }
@@ -19,8 +23,8 @@ export function updateCredentials(credentials: SessionCredentials, req: Downstre
 
 /**
  * The headers of a new upstream session: the upstream's configured ones, plus, only where the
- * upstream says `forwardAuthorization`, the client's latest Authorization (read at each
- * upstream request from `credentials`, which every POST of the session updates).
+ * upstream says `forwardAuthorization`, an Authorization for the requests the session makes on
+ * its own (see SessionCredentials). Relayed messages carry their own (`ownHeaders`) instead.
  */
 export function upstreamHeaders(
   upstream: UpstreamConfig,
@@ -28,10 +32,25 @@ export function upstreamHeaders(
 ): UpstreamHeaders {
   const fixed = { ...upstream.headers };
   if (!upstream.forwardAuthorization) return fixed;
-  return () =>
-    credentials.authorization === undefined
-      ? fixed
-      : { ...fixed, authorization: credentials.authorization };
+  return ({ method, rpcMethod }) => {
+    const relayed = method === 'POST' && rpcMethod !== 'initialize';
+    if (relayed || credentials.authorization === undefined) return fixed;
+    return { ...fixed, authorization: credentials.authorization };
+  };
+}
+
+/**
+ * The headers a relayed message carries besides the session's: where the upstream says
+ * `forwardAuthorization`, the request's own Authorization (none when it has none), never
+ * another request's.
+ */
+export function ownHeaders(
+  upstream: UpstreamConfig,
+  req: DownstreamRequest,
+): Record<string, string> | undefined {
+  if (!upstream.forwardAuthorization) return undefined;
+  const authorization = header(req.headers, 'authorization');
+  return authorization === undefined ? undefined : { authorization };
 }
 
 /** An MCP-Protocol-Version header, when sent, must name a version this proxy speaks. */

@@ -3,6 +3,7 @@ import type { ProxyContext } from '../context.ts';
 import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
+import { findClientSession, identify } from '../session-access.ts';
 import { SESSION_HEADER } from './common.ts';
 
 /** DELETE /<upstream>/mcp: ends the downstream session and its upstream session. */
@@ -20,7 +21,7 @@ export async function handleDelete(
       message: 'Bad Request: Mcp-Session-Id header is required',
     });
   }
-  const session = ctx.sessions.get(sessionId, upstream.name);
+  const session = findClientSession(ctx, upstream, sessionId, identify(ctx, req), log);
   if (!session) return sendRejection(res, { status: 404, message: 'Session not found' });
   try {
     await ctx.sessions.remove(session);

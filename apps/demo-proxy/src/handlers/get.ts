@@ -4,12 +4,14 @@ import { openEventStream } from '../event-stream.ts';
 import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendRejection } from '../replies.ts';
+import { checkStreamTakeover, findClientSession, identify, replayFrom } from '../session-access.ts';
 import { acceptedFormats, checkAccept } from '../validate.ts';
 import { SESSION_HEADER } from './common.ts';
 
 /**
  * GET /<upstream>/mcp: the session's stream of server-initiated messages. With Last-Event-ID,
- * the buffered events after it are sent first. A new GET replaces the session's previous one.
+ * the buffered events after it are sent first (to the session's own client). A bound session's
+ * new GET replaces its previous one; an anonymous session's open stream cannot be taken (409).
  */
 export function handleGet(
   ctx: ProxyContext,
@@ -31,7 +33,8 @@ export function handleGet(
     });
     return;
   }
-  const session = ctx.sessions.get(sessionId, upstream.name);
+  const client = identify(ctx, req);
+  const session = findClientSession(ctx, upstream, sessionId, client, log);
   if (!session) {
     sendRejection(res, { status: 404, message: 'Session not found' });
     return;
@@ -44,6 +47,11 @@ export function handleGet(
     });
     return;
   }
+  const takeover = checkStreamTakeover(ctx, session, client, log);
+  if (takeover) {
+    sendRejection(res, takeover);
+    return;
+  }
 
   session.serverStream?.end();
   const stream = openEventStream(
@@ -51,7 +59,8 @@ export function handleGet(
     { [SESSION_HEADER]: session.id },
     ctx.config.limits.keepAliveMs,
   );
-  const replay = session.events.after(header(req.headers, 'last-event-id'));
+  const lastEventId = replayFrom(ctx, session, client, header(req.headers, 'last-event-id'), log);
+  const replay = session.events.after(lastEventId);
   if (replay.length === 0) stream.prime(session.events.lastId);
   for (const event of replay) stream.send(event.message, event.id);
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');

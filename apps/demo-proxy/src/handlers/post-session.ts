@@ -8,6 +8,8 @@ import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
 import { type DownstreamRequest, header } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
+import { checkClientQuota, findClientSession, identify } from '../session-access.ts';
+import type { ClientIdentity } from '../session-binding.ts';
 import type { ProxySession } from '../session-registry.ts';
 import type { Rejection } from '../validate.ts';
 import {
@@ -21,8 +23,9 @@ import { rejected, type Step } from './post-admission.ts';
 const SERVICE_BUSY: Record<string, string> = { 'retry-after': '5' };
 
 /**
- * Session lookup or creation: a message with an Mcp-Session-Id belongs to that live session;
- * one without it must be `initialize`, which opens a new session (and its upstream one).
+ * Session lookup or creation: a message with an Mcp-Session-Id belongs to that live session,
+ * when it comes from the session's own client; one without it must be `initialize`, which opens
+ * a new session (and its upstream one) within the client's quota.
  */
 export function findOrOpenSession(
   ctx: ProxyContext,
@@ -33,7 +36,10 @@ export function findOrOpenSession(
 ): Promise<Step<ProxySession>> | Step<ProxySession> {
   const isInitialize = isJsonRpcRequest(message) && message.method === 'initialize';
   const sessionId = header(req.headers, SESSION_HEADER);
-  if (sessionId !== undefined) return findSession(ctx, upstream, req, sessionId, isInitialize);
+  const client = identify(ctx, req);
+  if (sessionId !== undefined) {
+    return findSession(ctx, upstream, req, { sessionId, client, isInitialize }, log);
+  }
   if (!isInitialize) {
     return rejected({
       status: 400,
@@ -41,19 +47,20 @@ export function findOrOpenSession(
       rpcCode: JsonRpcErrorCode.INVALID_REQUEST,
     });
   }
-  const refusal = refuseNewSession(ctx, upstream);
+  const refusal = refuseNewSession(ctx, upstream) ?? checkClientQuota(ctx, client, log);
   if (refusal) return rejected(refusal);
-  return openSession(ctx, upstream, req, log);
+  return openSession(ctx, upstream, req, client, log);
 }
 
 function findSession(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: DownstreamRequest,
-  sessionId: string,
-  isInitialize: boolean,
+  named: { sessionId: string; client: ClientIdentity; isInitialize: boolean },
+  log: Logger,
 ): Step<ProxySession> {
-  const session = ctx.sessions.get(sessionId, upstream.name);
+  const { sessionId, client, isInitialize } = named;
+  const session = findClientSession(ctx, upstream, sessionId, client, log);
   if (!session) return rejected({ status: 404, message: 'Session not found' });
   updateCredentials(session.credentials, req);
   if (isInitialize) {
@@ -85,13 +92,14 @@ async function openSession(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: DownstreamRequest,
+  client: ClientIdentity,
   log: Logger,
 ): Promise<Step<ProxySession>> {
   const credentials: SessionCredentials = { authorization: undefined };
   updateCredentials(credentials, req);
   const headers = upstreamHeaders(upstream, credentials);
   try {
-    const session = await ctx.sessions.create(upstream, credentials, (id) =>
+    const session = await ctx.sessions.create(upstream, client, credentials, (id) =>
       ctx.connector.connect(upstream, id, headers),
     );
     return { ok: true, value: session };

@@ -18,7 +18,7 @@ import { pumpServerMessages, relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
 import type { AcceptedFormats } from '../validate.ts';
-import { SESSION_HEADER } from './common.ts';
+import { ownHeaders, SESSION_HEADER } from './common.ts';
 import { admitMessage, admitRequest } from './post-admission.ts';
 import { findOrOpenSession } from './post-session.ts';
 
@@ -40,11 +40,13 @@ export async function handlePost(
   const found = await findOrOpenSession(ctx, upstream, req, message, log);
   if (!found.ok) return sendRejection(res, found.rejection, requestIdOf(message));
   const session = found.value;
+  const own = ownHeaders(upstream, req);
   if (isJsonRpcRequest(message)) {
-    const outcome = await relayClientRequest(ctx, session, message, res, formats, log);
+    const relayed = { request: message, formats, own };
+    const outcome = await relayClientRequest(ctx, session, relayed, res, log);
     return routeOutcome(ctx, session, message, outcome, log);
   }
-  return forwardOneWay(ctx, session, message, res, log);
+  return forwardOneWay(ctx, session, { message, own }, res, log);
 }
 
 function requestIdOf(message: JsonRpcMessage) {
@@ -55,11 +57,15 @@ function requestIdOf(message: JsonRpcMessage) {
 async function relayClientRequest(
   ctx: ProxyContext,
   session: ProxySession,
-  request: JsonRpcRequest,
+  relayed: {
+    request: JsonRpcRequest;
+    formats: AcceptedFormats;
+    own: Record<string, string> | undefined;
+  },
   res: ResponseSink,
-  formats: AcceptedFormats,
   log: Logger,
 ): Promise<RequestOutcome | 'rejected'> {
+  const { request, formats, own } = relayed;
   const rejection = admitRequest(ctx, session, request);
   if (rejection) {
     sendRejection(res, rejection, request.id);
@@ -68,7 +74,16 @@ async function relayClientRequest(
   const headers = { [SESSION_HEADER]: session.id };
   ctx.load.enter();
   try {
-    return await relayRequest({ ctx, session, request, res, formats, headers, log });
+    return await relayRequest({
+      ctx,
+      session,
+      request,
+      res,
+      formats,
+      headers,
+      upstreamHeaders: own,
+      log,
+    });
   } finally {
     ctx.load.leave();
   }
@@ -111,18 +126,22 @@ async function routeOutcome(
 async function forwardOneWay(
   ctx: ProxyContext,
   session: ProxySession,
-  message: JsonRpcNotification | JsonRpcResponse,
+  oneWay: {
+    message: JsonRpcNotification | JsonRpcResponse;
+    own: Record<string, string> | undefined;
+  },
   res: ResponseSink,
   log: Logger,
 ): Promise<void> {
+  const { message, own } = oneWay;
   try {
     if (isJsonRpcNotification(message)) {
       const cancelled = cancelledRequestId(message);
       const controller = cancelled === undefined ? undefined : session.inFlight.get(cancelled);
       if (controller) controller.abort(new RelayAbort('client-cancelled'));
-      else await session.connection.notify(message);
+      else await session.connection.notify(message, { headers: own });
     } else {
-      await session.connection.respond(message);
+      await session.connection.respond(message, { headers: own });
     }
   } catch (err) {
     if (err instanceof SessionExpiredError) {
