@@ -63,7 +63,7 @@ describe.each([
     const id = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
     const { sessions } = harness.proxy.context;
     await expect
-      .poll(() => sessions.get(id, 'example')?.serverStream !== undefined, {
+      .poll(() => sessions.peek(id, 'example')?.streaming, {
         message: "the client's GET stream did not reach the proxy",
       })
       .toBe(true);
