@@ -70,21 +70,30 @@ describe('documented answers', () => {
     ).toBe(1);
   });
 
-  it('a new GET replaces the previous one: the old stream ends, the new one gets the events', async () => {
+  // (An anonymous session's second GET gets 409 instead: session-security.test.ts.)
+  it("a session owner's new GET replaces its previous one: the old stream ends, the new one gets the events", async () => {
     harness = await startHarness();
     const { endpoint } = harness;
-    const id = await rawSession(endpoint);
+    // Created with credentials, the session is bound to them: its owner may replace its stream.
+    const owner = { authorization: 'Bearer owner-token' };
+    const init = await raw(endpoint, {
+      headers: { ...MCP_HEADERS, ...owner },
+      body: JSON.stringify(INITIALIZE),
+    });
+    const id = init.headers['mcp-session-id'] as string;
     const openGet = async () => {
       const res = await request(endpoint, {
         method: 'GET',
-        headers: { accept: 'text/event-stream', 'mcp-session-id': id },
+        headers: { accept: 'text/event-stream', 'mcp-session-id': id, ...owner },
       });
       expect(res.statusCode).toBe(200);
       const events = parseSseStream(res.body)[Symbol.asyncIterator]();
       expect((await events.next()).value?.data).toBe(''); // priming
       return { res, events };
     };
-    const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
+    const headers = { ...MCP_HEADERS, ...owner, 'mcp-session-id': id };
+    const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+    await raw(endpoint, { headers, body: JSON.stringify(initialized) });
     await raw(endpoint, {
       headers,
       body: JSON.stringify({
