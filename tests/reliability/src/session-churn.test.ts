@@ -44,7 +44,10 @@ describe('session churn', () => {
         const connection = createHttp2Connection({
           url: proxy.endpoint,
           dispatcher,
-          serverStream: 'auto', // each session opens its GET stream, as SDK clients do
+          // No downstream GET: 10,000 sessions closing their GET streams on 2 connections reset
+          // streams faster than node's HTTP/2 reset-rate limit allows (ENHANCE_YOUR_CALM; see
+          // the issue-19 note). The proxy's upstream GET streams are still opened and closed.
+          serverStream: false,
         });
         await connection.request({
           jsonrpc: '2.0',
