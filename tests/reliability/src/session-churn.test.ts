@@ -44,9 +44,9 @@ describe('session churn', () => {
         const connection = createHttp2Connection({
           url: proxy.endpoint,
           dispatcher,
-          // No downstream GET: 10,000 sessions closing their GET streams on 2 connections reset
-          // streams faster than node's HTTP/2 reset-rate limit allows (ENHANCE_YOUR_CALM; see
-          // the issue-19 note). The proxy's upstream GET streams are still opened and closed.
+          // No downstream GET: with thousands of sessions opening and closing GET streams on 2
+          // connections, the proxy's HTTP/2 session goes away mid-run (undici UND_ERR_CLOSED;
+          // see the issue-19 note). The proxy's upstream GET streams are still opened and closed.
           serverStream: false,
         });
         await connection.request({
