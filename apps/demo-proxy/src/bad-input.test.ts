@@ -4,8 +4,8 @@ import {
   connectClient,
   type Harness,
   INITIALIZE,
+  inFlight,
   MCP_HEADERS,
-  metricValue,
   raw,
   rawSession,
   startHarness,
@@ -128,18 +128,19 @@ describe('bad input gets a clear answer and nothing else is disturbed', () => {
         params: { name: 'slow', arguments: { ms: 60_000 } },
       }),
     });
-    // Wait until the slow call is in flight upstream, by the proxy's own gauge.
-    while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
-      await new Promise((r) => setImmediate(r));
-    }
+    await inFlight(harness, 1, 'the slow call');
     const second = await raw(endpoint, { headers, body: tools });
     expect(second.status).toBe(429);
     expect(second.headers['retry-after']).toBe('1');
     await stillWorks();
     await raw(endpoint, { method: 'DELETE', headers });
-    // Ending the session ends the slow call too.
+    // Ending the session ends the slow call too: its session is gone.
     const ended = await slow;
-    expect(ended.status).not.toBe(0);
+    expect(ended.status).toBe(404);
+    expect(JSON.parse(ended.text)).toMatchObject({
+      id: 1,
+      error: { message: 'Session not found' },
+    });
   });
 
   it('503 with Retry-After past the session limit', async () => {
@@ -153,11 +154,28 @@ describe('bad input gets a clear answer and nothing else is disturbed', () => {
       await raw(endpoint, { method: 'DELETE', headers: { 'mcp-session-id': id } });
   });
 
-  it('never forwards Authorization unless the upstream says so, and keeps secrets out of /metrics', async () => {
+  it('does not forward Authorization by default, and keeps credentials and session ids out of /metrics', async () => {
+    const secret = { authorization: 'Bearer BAD-INPUT-TOKEN', cookie: 'sid=BAD-INPUT-COOKIE' };
+    const init = await raw(endpoint, {
+      headers: { ...MCP_HEADERS, ...secret },
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(init.status).toBe(200);
+    const id = init.headers['mcp-session-id'] as string;
+    const list = await raw(endpoint, {
+      headers: { ...MCP_HEADERS, ...secret, 'mcp-session-id': id },
+      body: tools,
+    });
+    expect(list.status).toBe(200);
+    // This upstream has no forwardAuthorization: it received no Authorization at all.
+    expect(harness.upstream.authorizations).toEqual([]);
     const metrics = await raw(`${harness.proxy.url}/metrics`, { method: 'GET' });
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain('mcp_proxy_requests_total');
+    expect(metrics.text).not.toContain('BAD-INPUT');
+    expect(metrics.text).not.toContain(id);
     expect(metrics.text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+    await raw(endpoint, { method: 'DELETE', headers: { 'mcp-session-id': id } });
   });
 });
 
@@ -215,9 +233,7 @@ describe('proxy-wide concurrency limit', () => {
           }),
         });
       const slow = call(a, 1, 'slow', { ms: 60_000 });
-      while ((await metricValue(harness.proxy.url, 'mcp_proxy_requests_in_flight')) < 1) {
-        await new Promise((r) => setImmediate(r));
-      }
+      await inFlight(harness, 1, 'the slow call');
       const over = await call(b, 2, 'echo', { text: 'x' });
       expect(over.status).toBe(503);
       expect(over.headers['retry-after']).toBe('1');

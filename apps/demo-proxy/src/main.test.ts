@@ -55,26 +55,31 @@ describe('main (the start script)', () => {
     expect(stderr).toContain('upstreams.0.h2c');
   });
 
-  it('serves with --port over PORT and exits 0 on SIGTERM after draining', async () => {
-    const path = join(dir, 'proxy.yaml');
-    await writeFile(
-      path,
-      `listen:\n  port: 1\nupstreams:\n  - name: example\n    url: ${upstream.url}\n    h2c: true\n`,
-    );
-    const child = run(['--config', path, '--port', '0'], { PORT: '2' });
-    const listening = await logLine(child, 'proxy listening');
-    const url = String(listening.url);
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(url.endsWith(':1') || url.endsWith(':2')).toBe(false);
-    const init = await raw(`${url}/example/mcp`, {
-      headers: MCP_HEADERS,
-      body: JSON.stringify(INITIALIZE),
-    });
-    expect(init.status).toBe(200);
-    expect(upstream.sessionCount).toBe(1);
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(upstream.sessionCount).toBe(0); // the upstream session was ended
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'serves with --port over PORT and exits 0 on %s after draining',
+    async (signal) => {
+      const path = join(dir, 'proxy.yaml');
+      await writeFile(
+        path,
+        `listen:\n  port: 1\nupstreams:\n  - name: example\n    url: ${upstream.url}\n    h2c: true\n`,
+      );
+      const child = run(['--config', path, '--port', '0'], { PORT: '2' });
+      const listening = await logLine(child, 'proxy listening');
+      const url = String(listening.url);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url.endsWith(':1') || url.endsWith(':2')).toBe(false);
+      const init = await raw(`${url}/example/mcp`, {
+        headers: MCP_HEADERS,
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(init.status).toBe(200);
+      expect(upstream.sessionCount).toBe(1);
+      const stopping = logLine(child, 'shutting down');
+      child.kill(signal);
+      expect(await stopping).toMatchObject({ signal });
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      expect(upstream.sessionCount).toBe(0); // the upstream session was ended
+    },
+  );
 });

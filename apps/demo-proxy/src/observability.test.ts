@@ -39,7 +39,7 @@ describe('observability and credentials', () => {
     await client.close();
   });
 
-  it('logs JSON with a request id and never the Authorization, cookies or session ids', async () => {
+  it('logs JSON lines carrying the request id each response echoes, and never the Authorization, cookies or session ids', async () => {
     const lines: string[] = [];
     harness = await startHarness(
       {},
@@ -51,18 +51,46 @@ describe('observability and credentials', () => {
       body: JSON.stringify(INITIALIZE),
     });
     const sessionId = init.headers['mcp-session-id'] as string;
-    await raw(harness.endpoint, {
+    const del = await raw(harness.endpoint, {
       method: 'DELETE',
       headers: { 'mcp-session-id': sessionId, authorization: 'Bearer SECRET-TOKEN' },
     });
+    const entries = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string });
+    const initId = init.headers['x-request-id'];
+    const deleteId = del.headers['x-request-id'];
+    expect(initId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(deleteId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(initId).not.toBe(deleteId);
+    // What each request logged carries that request's id.
+    const byRequest = (id: unknown) => entries.filter((e) => e.requestId === id).map((e) => e.msg);
+    expect(byRequest(initId)).toEqual(['session started', 'request done']);
+    expect(byRequest(deleteId)).toEqual(['session ended by the client', 'request done']);
     const log = lines.join('');
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines)
-      expect(JSON.parse(line).requestId ?? JSON.parse(line).msg).toBeDefined();
-    expect(log).toContain('"requestId"');
     expect(log).not.toContain('SECRET-TOKEN');
     expect(log).not.toContain('COOKIE-VALUE');
     expect(log).not.toContain(sessionId);
+  });
+
+  it("keeps a client's x-request-id (echoed and logged) when it looks like an id, else makes one", async () => {
+    const lines: string[] = [];
+    harness = await startHarness(
+      {},
+      { logLevel: 'debug' },
+      { write: (l: string) => lines.push(l) },
+    );
+    const url = `${harness.proxy.url}/healthz`;
+    const kept = await raw(url, { method: 'GET', headers: { 'x-request-id': 'trace-42.a:b_c' } });
+    expect(kept.headers['x-request-id']).toBe('trace-42.a:b_c');
+    for (const bad of ['has spaces', 'x'.repeat(129), '<script>']) {
+      const replaced = await raw(url, { method: 'GET', headers: { 'x-request-id': bad } });
+      expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const done = lines
+      .map((l) => JSON.parse(l) as { msg: string; requestId?: string })
+      .filter((e) => e.msg === 'request done');
+    expect(done.map((e) => e.requestId)[0]).toBe('trace-42.a:b_c');
+    expect(done).toHaveLength(4);
+    expect(lines.join('')).not.toContain('has spaces');
   });
 
   it('sends Authorization upstream only where the upstream says forwardAuthorization', async () => {

@@ -9,22 +9,16 @@ import {
   raw,
   startHarness,
   textOf,
+  within,
 } from './test-support.ts';
 
-/** Calls `bump` until the subscription's notification arrives (the GET streams open asynchronously). */
-async function bumpUntilNotified(client: Client): Promise<string> {
+/** Calls `bump` once; resolves with the URI of the resources/updated notification it causes. */
+async function bumpAndNotified(client: Client): Promise<string> {
   const notified = new Promise<string>((resolve) => {
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri));
   });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await client.callTool({ name: 'bump', arguments: {} });
-    const uri = await Promise.race([
-      notified,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
-    ]);
-    if (uri !== undefined) return uri;
-  }
-  throw new Error('no resources/updated notification');
+  await client.callTool({ name: 'bump', arguments: {} });
+  return within(5_000, notified, 'no resources/updated notification on the GET stream');
 }
 
 describe.each([
@@ -64,8 +58,17 @@ describe.each([
   });
 
   it('carries resource subscription notifications on the GET stream', async () => {
+    // Both GET streams open: the proxy's to the upstream, and the client's to the proxy.
+    await harness.upstream.waitForGetStreams(1);
+    const id = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
+    const { sessions } = harness.proxy.context;
+    await expect
+      .poll(() => sessions.peek(id, 'example')?.streaming, {
+        message: "the client's GET stream did not reach the proxy",
+      })
+      .toBe(true);
     await client.subscribeResource({ uri: 'example://counter' });
-    expect(await bumpUntilNotified(client)).toBe('example://counter');
+    expect(await bumpAndNotified(client)).toBe('example://counter');
   });
 
   // A JSON-mode SDK server drops messages related to a request, so these need SSE mode.

@@ -1,15 +1,17 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
-
 import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
+import { expect } from 'vitest';
 import { type ProxyConfigInput, parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+
+export { within } from './test-wait.ts';
 
 export interface Harness {
   upstream: SdkServer;
@@ -116,6 +118,14 @@ export async function rawSession(endpoint: string): Promise<string> {
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
   });
   return id;
+}
+
+/** Waits until the proxy has `count` requests in flight (its own counter, read in-process). */
+export async function inFlight(harness: Harness, count: number, what: string): Promise<void> {
+  const { load } = harness.proxy.context;
+  await expect
+    .poll(() => load.inFlight, { message: `${what}: ${count} in flight expected` })
+    .toBe(count);
 }
 
 /** Reads one metric's summed value from the proxy's /metrics. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
+import { skipWithoutOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
 import { checkTlsFiles } from './tls-files.ts';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
@@ -38,7 +38,7 @@ async function start(dir: string, cert: string, key: string) {
   return { code, stderr: stderr.trim() };
 }
 
-describe.skipIf(!hasOpenssl())('TLS files checked at start-up', () => {
+describe.skipIf(skipWithoutOpenssl)('TLS files checked at start-up', () => {
   let dir: string;
   let cert: string;
   let key: string;

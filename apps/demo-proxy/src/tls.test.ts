@@ -10,9 +10,9 @@ import { createLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 import { INITIALIZE, MCP_HEADERS } from './test-support.ts';
-import { hasOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
+import { skipWithoutOpenssl, writeSelfSignedCertificate } from './test-tls.ts';
 
-describe.skipIf(!hasOpenssl())('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
+describe.skipIf(skipWithoutOpenssl)('TLS listener (ALPN: HTTP/2 and HTTP/1.1)', () => {
   let dir: string;
   let upstream: SdkServer;
   let proxy: ProxyServer;

@@ -5,12 +5,11 @@ import {
   SessionExpiredError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
-import type { Pool } from 'undici';
+import { Pool } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type H2Server,
   makeCertificate,
-  type Res,
   startH2Server,
   type TestCertificate,
 } from '../test/h2-server.ts';
@@ -36,10 +35,10 @@ afterEach(async () => {
 });
 
 async function open(
-  serverOptions: Parameters<typeof startH2Server>[0],
+  serverOptions: Parameters<typeof startH2Server>[0] & { reuse?: H2Server },
   options: Partial<Http2ConnectionOptions> = {},
 ): Promise<Http2Connection> {
-  server = await startH2Server(serverOptions);
+  server = serverOptions.reuse ?? (await startH2Server(serverOptions));
   const tls = serverOptions?.tls !== undefined && options.dispatcher === undefined;
   connection = createHttp2Connection({
     url: server.url,
@@ -52,9 +51,25 @@ async function open(
   return connection;
 }
 
-function _sse(res: Res, events: string[]): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const e of events) res.write(e);
+/** A caller's h2c dispatcher for `server`, to see when undici drops a connection. */
+function h2cPool(): Pool {
+  const pool = new Pool(new URL(server?.url ?? '').origin, {
+    allowH2: true,
+    useH2c: true,
+  } as Pool.Options);
+  ownedPools.push(pool);
+  return pool;
+}
+
+/** Resolves when `pool` loses a connection; rejects after 5 s saying so. */
+function disconnected(pool: Pool, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: undici kept the connection`)), 5_000);
+    pool.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 describe('over h2c (node:http2 fixture)', () => {
@@ -78,7 +93,7 @@ describe('over h2c (node:http2 fixture)', () => {
     }
   });
 
-  it('completes thousands of sequential requests on one reused session', async () => {
+  it('completes 2,000 sequential requests on one reused session without a stall', async () => {
     const conn = await open({});
     for (let i = 0; i < 2000; i++) {
       const response = await conn.request(request('ping'));
@@ -89,22 +104,27 @@ describe('over h2c (node:http2 fixture)', () => {
   }, 60_000);
 
   it('recovers after GOAWAY: the next requests go over a new connection', async () => {
-    const conn = await open({});
+    server = await startH2Server({});
+    const pool = h2cPool();
+    const conn = await open({ reuse: server }, { dispatcher: pool });
     await conn.request(request('ping'));
-    server?.goaway();
-    // Give the GOAWAY frame time to arrive; requests racing it may fail, later ones must not.
-    await new Promise((r) => setTimeout(r, 100));
+    const gone = disconnected(pool, 'GOAWAY');
+    server.goaway();
+    await gone; // requests racing the GOAWAY may fail; later ones must not
     for (let i = 0; i < 5; i++) await conn.request(request('ping'));
-    expect(server?.connections).toBe(2);
+    expect(server.connections).toBe(2);
   });
 
   it('recovers after the server destroys the session', async () => {
-    const conn = await open({});
+    server = await startH2Server({});
+    const pool = h2cPool();
+    const conn = await open({ reuse: server }, { dispatcher: pool });
     await conn.request(request('ping'));
-    server?.destroyConnections();
-    await new Promise((r) => setTimeout(r, 100));
+    const gone = disconnected(pool, 'destroyed session');
+    server.destroyConnections();
+    await gone;
     for (let i = 0; i < 5; i++) await conn.request(request('ping'));
-    expect(server?.connections).toBe(2);
+    expect(server.connections).toBe(2);
   });
 
   it('a restarted server (session gone) gives SessionExpiredError', async () => {
@@ -125,6 +145,27 @@ describe('over h2c (node:http2 fixture)', () => {
     expect(conn.sessionId).not.toBe(first);
     const last = server?.posts.at(-1);
     expect(last?.sessionId).toBe(conn.sessionId);
+  });
+
+  it('with reinitialize, concurrent requests that find the session gone share one replay', async () => {
+    const conn = await open({}, { reinitialize: true, serverStream: false });
+    const fixture = server as H2Server;
+    expect(fixture.initializes).toBe(1);
+    fixture.forgetSessions();
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => conn.request(request('tools/call', { n }))),
+    );
+    expect(responses.map((r) => (r as { result: { echo: { n: number } } }).result.echo.n)).toEqual(
+      Array.from({ length: 10 }, (_, n) => n),
+    );
+    expect(fixture.initializes).toBe(2);
+    const replayedInitialized = fixture.posts.filter(
+      (p) => p.method === 'notifications/initialized',
+    );
+    expect(replayedInitialized.map((p) => p.sessionId)).toEqual([
+      expect.any(String),
+      conn.sessionId,
+    ]);
   });
 
   it('queues beyond maxConcurrentRequests and refuses beyond maxQueuedRequests', async () => {
@@ -226,7 +267,11 @@ describe('over h2c (node:http2 fixture)', () => {
     const conn = await open({});
     (server as H2Server).holdUntilOpen = 1000;
     const pending = conn.request(request('never')).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await expect
+      .poll(() => server?.posts.some((p) => p.method === 'never'), {
+        message: 'the request never reached the server',
+      })
+      .toBe(true);
     const id = conn.sessionId;
     await conn.close();
     expect(await pending).toMatchObject({ code: 'MCP_CONNECTION_CLOSED' });
@@ -286,11 +331,3 @@ describe('options', () => {
     expect(bad({ url: 'http://x', dispatcher: {} })).toEqual(['dispatcher']);
   });
 });
-
-async function _waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

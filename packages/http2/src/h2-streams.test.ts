@@ -149,7 +149,9 @@ describe('streams over h2c (node:http2 fixture)', () => {
       });
       await connection.request(initializeRequest());
       await connection.notify(initialized);
-      await waitFor(() => ends.length === 1);
+      await expect
+        .poll(() => ends.length, { message: 'nothing published on server-stream:end' })
+        .toBe(1);
       expect(ends[0]).toMatchObject({ end: 'gave-up', sessionId: connection.sessionId });
       expect(gets).toBe(3);
     } finally {
@@ -187,7 +189,9 @@ describe('streams over h2c (node:http2 fixture)', () => {
     // The client reset the stream (undici sends RST_STREAM, code NO_ERROR) before any answer.
     expect(answered).toBe(false);
     expect(rstCode).toBeTypeOf('number');
-    await waitFor(() => (server?.cancelled.length ?? 0) === 1);
+    await expect
+      .poll(() => server?.cancelled.length, { message: 'no notifications/cancelled arrived' })
+      .toBe(1);
     expect(server?.cancelled[0]).toMatchObject({ requestId: message.id });
   });
 
@@ -242,11 +246,11 @@ describe('streams over h2c (node:http2 fixture)', () => {
     (server as H2Server).intercept = (req, res, message) => {
       if (message?.method === 'flaky') {
         requestId = message.id;
-        sse(res, [
-          'id: e1\ndata: \n\n',
-          `id: e2\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { n: 1 } })}\n\n`,
-        ]);
-        setTimeout(() => res.stream.close(2), 20); // RST_STREAM: the stream breaks
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('id: e1\ndata: \n\n');
+        const note = { jsonrpc: '2.0', method: 'notifications/message', params: { n: 1 } };
+        // Once both events went out, RST_STREAM: the stream breaks.
+        res.write(`id: e2\ndata: ${JSON.stringify(note)}\n\n`, () => res.stream.close(2));
         return true;
       }
       if (req.method === 'GET' && typeof req.headers['last-event-id'] === 'string') {
@@ -292,7 +296,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
       ...request('long'),
       params: { _meta: { progressToken } },
     });
-    // 900 ms of work, a 400 ms limit: progress every 100 ms keeps it alive.
+    // 2.25 s of work, a 1 s limit: progress every 250 ms keeps it alive.
     const done = await conn.request(longCall('a'), {
       timeoutMs: 1000,
       resetTimeoutOnProgress: true,
@@ -372,11 +376,3 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(gets.slice(0, 3)).toEqual([undefined, '1', '2']);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

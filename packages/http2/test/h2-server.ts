@@ -87,6 +87,8 @@ export interface H2Server {
     protocolVersion?: string;
     authorization?: string;
   }>;
+  /** `initialize` requests received (the first, and every replay). */
+  initializes: number;
   /** Received notifications/cancelled params. */
   cancelled: unknown[];
   deleted: string[];
@@ -123,6 +125,7 @@ export async function startH2Server(options: H2ServerOptions = {}): Promise<H2Se
     maxOpen: 0,
     open: 0,
     posts: [],
+    initializes: 0,
     cancelled: [],
     deleted: [],
     holdUntilOpen: 0,
@@ -208,6 +211,7 @@ export async function startH2Server(options: H2ServerOptions = {}): Promise<H2Se
       return;
     }
     if (message.method === 'initialize') {
+      state.initializes++;
       const id = randomUUID();
       sessions.add(id);
       json(

@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
-import { type Client, callTool, openClient, outcome, startProxyFor, within } from './harness.ts';
+import {
+  type Client,
+  callTool,
+  nextServerMessage,
+  openClient,
+  outcome,
+  startProxyFor,
+  within,
+} from './harness.ts';
 
 const MAX_BODY_BYTES = 4096;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_500);
@@ -176,6 +184,13 @@ describe('fuzzing the proxy edge', () => {
     expect(checks).toEqual(
       Array.from({ length: 20 }, (_, n) => ({ kind: 'result', text: `n${n}` })),
     );
+    // Its GET stream, open all along, still relays what the upstream sends on it.
+    const received = nextServerMessage(neighbour, 'a notification on the neighbour GET stream');
+    expect(await outcome(callTool(neighbour.connection, 'notify', { text: 'n' }))).toEqual({
+      kind: 'result',
+      text: 'sent',
+    });
+    expect(await received).toMatchObject({ params: { data: 'n' } });
     console.log(
       `edge fuzz: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
     );

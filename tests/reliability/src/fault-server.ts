@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A small MCP Streamable HTTP server over h2c whose tools misbehave on demand, for fault tests.
- * `tools/call` with name `fault` and `arguments.kind` picks the fault; `echo` and `slow` behave.
+ * `tools/call` with name `fault` and `arguments.kind` picks the fault; `echo`, `slow`, `hold`
+ * (answers on `releaseHeld()`) and `notify` (sends a notification on the session's GET stream)
+ * behave. Like the servers people run, it holds a session's GET stream open (one per session: a
+ * second GET gets 409, as from the official SDK) until the session or the stream ends.
  */
 export type FaultKind =
   | 'reset'
@@ -16,6 +20,17 @@ export type FaultKind =
   | 'endless'
   | 'http-500';
 
+/**
+ * Events a test can wait for (no sleeping): `held` (a `hold` call arrived), `cancelled-stream`,
+ * `cancel-notification`, `get-open` and `get-close` (a session's GET stream).
+ */
+export type FaultServerEvent =
+  | 'held'
+  | 'cancelled-stream'
+  | 'cancel-notification'
+  | 'get-open'
+  | 'get-close';
+
 export interface FaultServer {
   readonly url: string;
   readonly port: number;
@@ -26,6 +41,14 @@ export interface FaultServer {
   /** `notifications/cancelled` received. */
   readonly cancelNotifications: number;
   readonly sessions: ReadonlySet<string>;
+  /** GET streams open now, and opened in all. */
+  readonly openGetStreams: number;
+  readonly getStreamsOpened: number;
+  /** `hold` calls waiting for `releaseHeld()`. */
+  readonly held: number;
+  /** Answers every held call. */
+  releaseHeld(): void;
+  readonly events: EventEmitter<Record<FaultServerEvent, []>>;
   /** Sends GOAWAY on every open HTTP/2 session. */
   goaway(): void;
   /** Destroys every open socket without a GOAWAY. */
@@ -45,14 +68,27 @@ function finish(stream: http2.ServerHttp2Stream, body?: string): void {
 // Over @mcp/http2's default maxResponseBytes (16 MiB).
 export const HUGE_BODY_BYTES = 20 * 1024 * 1024;
 
-export async function startFaultServer(port = 0): Promise<FaultServer> {
+export interface FaultServerOptions {
+  port?: number;
+  /** Answer GET with 405 (a server without a GET stream) instead of holding one open. */
+  noGetStream?: boolean;
+}
+
+export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const sessions = new Set<string>();
+  const getStreams = new Map<string, http2.ServerHttp2Stream>();
+  const heldCalls: Array<() => void> = [];
+  const events = new EventEmitter<Record<FaultServerEvent, []>>();
+  let getStreamsOpened = 0;
   const h2Sessions = new Set<http2.ServerHttp2Session>();
   let connections = 0;
   let cancelledStreams = 0;
   let cancelNotifications = 0;
 
-  const server = http2.createServer();
+  // The `huge` answer (20 MiB) stays queued in the session while the client reads slowly: with
+  // node's default (10 MB) the session would refuse every new stream (ENHANCE_YOUR_CALM) until
+  // it drains. That is this fake's limit, not the fault under test.
+  const server = http2.createServer({ maxSessionMemory: 64 });
   server.on('session', (s) => {
     connections++;
     h2Sessions.add(s);
@@ -64,14 +100,31 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
     const method = headers[':method'];
     const sessionId = headers['mcp-session-id'] as string | undefined;
     if (method === 'DELETE') {
-      if (sessionId) sessions.delete(sessionId);
+      if (sessionId) {
+        sessions.delete(sessionId);
+        getStreams.get(sessionId)?.end();
+      }
       stream.respond({ ':status': 200 });
       finish(stream);
       return;
     }
     if (method === 'GET') {
-      stream.respond({ ':status': 405 });
-      finish(stream);
+      if (options.noGetStream) {
+        stream.respond({ ':status': 405 });
+        finish(stream);
+        return;
+      }
+      if (sessionId === undefined || !sessions.has(sessionId)) {
+        stream.respond({ ':status': sessionId === undefined ? 400 : 404 });
+        finish(stream);
+        return;
+      }
+      if (getStreams.has(sessionId)) {
+        stream.respond({ ':status': 409 });
+        finish(stream);
+        return;
+      }
+      holdGetStream(sessionId, stream);
       return;
     }
     const chunks: Buffer[] = [];
@@ -113,7 +166,10 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
         });
       }
       if (message.id === undefined || message.method === undefined) {
-        if (message.method === 'notifications/cancelled') cancelNotifications++;
+        if (message.method === 'notifications/cancelled') {
+          cancelNotifications++;
+          events.emit('cancel-notification');
+        }
         stream.respond({ ':status': 202 });
         finish(stream);
         return;
@@ -135,6 +191,21 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
         stream.on('close', () => clearTimeout(timer));
         return;
       }
+      if (name === 'hold') {
+        heldCalls.push(() => reply({ content: [{ type: 'text', text: 'released' }] }));
+        events.emit('held');
+        return;
+      }
+      if (name === 'notify') {
+        const get = getStreams.get(sessionId);
+        const note = {
+          jsonrpc: '2.0',
+          method: 'notifications/message',
+          params: { data: args.text },
+        };
+        get?.write(`data: ${JSON.stringify(note)}\n\n`);
+        return reply({ content: [{ type: 'text', text: get ? 'sent' : 'no GET stream' }] });
+      }
       if (name === 'fault')
         return fault(stream, args.kind as FaultKind, message.id as string | number);
       return json(stream, 200, {
@@ -144,11 +215,26 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       });
     });
     stream.on('close', () => {
-      if (!answered.has(stream)) cancelledStreams++;
+      if (answered.has(stream)) return;
+      cancelledStreams++;
+      events.emit('cancelled-stream');
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  function holdGetStream(sessionId: string, stream: http2.ServerHttp2Stream): void {
+    answered.add(stream); // its end, by either side, is no cancelled request
+    stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+    stream.write(': open\n\n');
+    getStreams.set(sessionId, stream);
+    getStreamsOpened++;
+    events.emit('get-open');
+    stream.on('close', () => {
+      if (getStreams.get(sessionId) === stream) getStreams.delete(sessionId);
+      events.emit('get-close');
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${actualPort}/mcp`,
@@ -163,6 +249,19 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       return cancelNotifications;
     },
     sessions,
+    get openGetStreams() {
+      return getStreams.size;
+    },
+    get getStreamsOpened() {
+      return getStreamsOpened;
+    },
+    get held() {
+      return heldCalls.length;
+    },
+    releaseHeld() {
+      for (const answer of heldCalls.splice(0)) answer();
+    },
+    events,
     goaway() {
       for (const s of h2Sessions) s.goaway(http2.constants.NGHTTP2_NO_ERROR);
     },
@@ -170,6 +269,7 @@ export async function startFaultServer(port = 0): Promise<FaultServer> {
       for (const s of h2Sessions) s.socket.destroy();
     },
     close() {
+      heldCalls.length = 0;
       for (const s of h2Sessions) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import {
   type Connection,
   isJsonRpcErrorResponse,
@@ -9,6 +10,7 @@ import { type ProxyConfigInput, parseProxyConfig } from 'demo-proxy/src/config.t
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
 import { type ProxyServer, startProxy } from 'demo-proxy/src/proxy.ts';
+import { within } from 'demo-proxy/src/test-wait.ts';
 import { Agent } from 'undici';
 
 /** The proxy in front of one upstream named `up`, served at `${proxy.url}/up/mcp`. */
@@ -39,14 +41,17 @@ export interface Client {
 
 let nextId = 1;
 
-/** An initialized MCP session over h2c with our own client, to `endpoint`. */
+/**
+ * An initialized MCP session over h2c with our own client, to `endpoint`. It opens its GET
+ * stream (as the SDK clients do), so server-initiated messages flow through the proxy's relay.
+ */
 export async function openClient(endpoint: string, requestTimeoutMs = 10_000): Promise<Client> {
   const dispatcher = new Agent({ allowH2: true, useH2c: true, connections: 1 } as Agent.Options);
   const connection = createHttp2Connection({
     url: endpoint,
     dispatcher,
     requestTimeoutMs,
-    serverStream: false,
+    serverStream: 'auto',
   });
   const init = await connection.request({
     jsonrpc: '2.0',
@@ -103,24 +108,35 @@ export async function outcome(call: Promise<JsonRpcResponse>): Promise<Outcome> 
   }
 }
 
-/** Rejects if `promise` has not settled within `ms`: a hang is a failure, not a slow pass. */
-export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
+export { within } from 'demo-proxy/src/test-wait.ts';
+
+/**
+ * Resolves once `check()` holds, checking now and on each `event` of `emitter` (a server-side
+ * counter moving); rejects after `ms`, saying what did not happen.
+ */
+export async function until(
+  emitter: EventEmitter,
+  event: string,
+  check: () => boolean,
+  what: string,
+  ms = 5_000,
+): Promise<void> {
+  if (check()) return;
+  let onEvent = (): void => {};
+  const met = new Promise<void>((resolve) => {
+    onEvent = () => {
+      if (check()) resolve();
+    };
+    emitter.on(event, onEvent);
   });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  try {
+    await within(ms, met, what);
+  } finally {
+    emitter.off(event, onEvent);
+  }
 }
 
-/** Waits until `check()` is true, re-checking on a timer; for server-side counters. */
-export async function eventually(
-  check: () => boolean,
-  ms = 5_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The next server-initiated message the client receives on its GET stream. */
+export function nextServerMessage(client: Client, what: string, ms = 5_000): Promise<unknown> {
+  return within(ms, client.connection.receive(), what);
 }

@@ -4,7 +4,7 @@ import { createHttp2Connection } from '@mcp/http2';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
-import { startProxyFor } from './harness.ts';
+import { startProxyFor, until } from './harness.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -44,6 +44,9 @@ describe('session churn', () => {
         const connection = createHttp2Connection({
           url: proxy.endpoint,
           dispatcher,
+          // No downstream GET: with thousands of sessions opening and closing GET streams on 2
+          // connections, the proxy's HTTP/2 session goes away mid-run (undici UND_ERR_CLOSED;
+          // see the issue-19 note). The proxy's upstream GET streams are still opened and closed.
           serverStream: false,
         });
         await connection.request({
@@ -71,7 +74,7 @@ describe('session churn', () => {
   }
 
   it(`${SESSIONS} sessions opened and closed: memory returns near its start`, {
-    timeout: 180_000,
+    timeout: 300_000, // ~110 s on the shared 2-core box under load; a leak fails, not a slow run
   }, async () => {
     await churn(500); // warm up: JIT, pools, caches
     const before = await heapAfterGc();
@@ -84,6 +87,15 @@ describe('session churn', () => {
     // Nothing of a closed session may stay: proxy registry, pool entries, upstream sessions.
     expect(proxy.proxy.context.sessions.size).toBe(0);
     expect(upstream.sessions.size).toBe(0);
+    // The sessions ran with GET streams open upstream, and none is left.
+    console.log(`session churn: ${upstream.getStreamsOpened} upstream GET streams opened`);
+    expect(upstream.getStreamsOpened).toBeGreaterThan(0);
+    await until(
+      upstream.events,
+      'get-close',
+      () => upstream.openGetStreams === 0,
+      `${upstream.openGetStreams} upstream GET streams left open`,
+    );
     // 10,000 sessions leaking even 1 KiB each would be ~10 MB.
     expect(growthMb).toBeLessThan(5);
   });
