@@ -244,7 +244,9 @@ describe('respond() across a session replay (SDK server, SSE mode)', () => {
     const sampling = conn
       .request(call('sample', { prompt: 'color?' }), { onMessage: (m) => (asked ??= m) })
       .catch((e: unknown) => e);
-    await waitFor(() => asked !== undefined);
+    await expect
+      .poll(() => asked !== undefined, { message: 'the sampling request did not arrive' })
+      .toBe(true);
     const expired = conn.sessionId;
     await server?.forgetSessions();
     expect(textOf(await conn.request(call('echo', { text: 'new session' })))).toBe('new session');

@@ -20,7 +20,7 @@ import {
   rawSession,
   startHarness,
 } from '../test-support.ts';
-import { hasOpenssl, writeSelfSignedCertificate } from '../test-tls.ts';
+import { skipWithoutOpenssl, writeSelfSignedCertificate } from '../test-tls.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -178,7 +178,7 @@ describe('stream limits', () => {
   });
 });
 
-describe.skipIf(!hasOpenssl())('TLS connection limits', () => {
+describe.skipIf(skipWithoutOpenssl)('TLS connection limits', () => {
   let dir: string;
   let files: { cert: string; key: string };
   beforeAll(() => {
