@@ -2,6 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { TlsOptions } from './options.ts';
+import { guardHttp2Streams } from './stream-guard.ts';
 
 /** Streams one HTTP/2 connection may carry before the pool opens another one. */
 export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 1024;
@@ -42,7 +43,10 @@ export function createOwnDispatcher(options: OwnDispatcherOptions): DispatcherHa
   const connect: buildConnector.connector = (opts, callback) =>
     connector(opts, (...args) => {
       const socket = args[1] as (Socket & { alpnProtocol?: string }) | null | undefined;
-      if (socket != null) protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
+      if (socket != null) {
+        protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
+        guardHttp2Streams(socket);
+      }
       callback(...args);
     });
   const pool = new Pool(options.origin, {

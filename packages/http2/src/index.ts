@@ -21,3 +21,4 @@ export {
   type TlsOptions,
 } from './options.ts';
 export type { ServerStreamEnd } from './server-stream.ts';
+export { guardHttp2Streams } from './stream-guard.ts';

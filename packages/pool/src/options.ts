@@ -10,6 +10,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 4;
  * 4 connections carry over 16,000 concurrent requests.
  */
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 4096;
+/** The default wait-queue bound is at least this, however small the HTTP/2 ceiling is set. */
+export const MIN_DEFAULT_MAX_QUEUED_PER_ORIGIN = 4096;
 /** HTTP/1.1: sockets per origin for requests (POST, DELETE), one exchange on each at a time. */
 export const DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN = 256;
 /** HTTP/1.1: sockets per origin for server streams (GET), apart from the request sockets. */
@@ -122,7 +124,12 @@ export const originPoolOptionsSchema = z
     ...o,
     // Until an origin's first connection is up, every request waits: a burst as large as the
     // HTTP/2 ceiling (16,384 by default) must fit.
-    maxQueuedPerOrigin: o.maxQueuedPerOrigin ?? o.maxConnectionsPerOrigin * o.maxConcurrentStreams,
+    maxQueuedPerOrigin:
+      o.maxQueuedPerOrigin ??
+      Math.max(
+        MIN_DEFAULT_MAX_QUEUED_PER_ORIGIN,
+        o.maxConnectionsPerOrigin * o.maxConcurrentStreams,
+      ),
   }));
 
 export interface OriginPoolOptions<O extends object> {
@@ -139,9 +146,9 @@ export interface OriginPoolOptions<O extends object> {
   maxHttp1StreamSocketsPerOrigin?: number;
   /**
    * Requests that may wait for a free socket or stream slot, per origin and kind (requests,
-   * server streams); past it a request fails at once with OriginBusyError. Default:
-   * maxConnectionsPerOrigin x maxConcurrentStreams (16,384), so a burst that fits the HTTP/2
-   * connections also fits the queue while the first connection opens.
+   * server streams); past it a request fails at once with OriginBusyError. Default: the larger
+   * of 4096 and maxConnectionsPerOrigin x maxConcurrentStreams (16,384), so a burst that fits
+   * the HTTP/2 connections also fits the queue while the first connection opens.
    */
   maxQueuedPerOrigin?: number;
   /** How long (ms) a request may wait for a free socket or stream slot. Default 10 000. */

@@ -38,6 +38,23 @@ async function startHoldingServer(release: number, settings: http2.Settings = {}
   };
 }
 
+/** Sends `count` POSTs at once through the origin's dispatcher; resolves with their statuses. */
+function postAtOnce(pool: OriginPool, origin: string, count: number): Promise<number[]> {
+  const dispatcher = pool.dispatcher(`${origin}/mcp`);
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const response = await dispatcher.request({
+        origin,
+        path: '/mcp',
+        method: 'POST',
+        body: '{}',
+      });
+      await response.body.dump();
+      return response.statusCode;
+    }),
+  );
+}
+
 describe('OriginPool HTTP/2 budget', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => {
@@ -50,17 +67,7 @@ describe('OriginPool HTTP/2 budget', () => {
     const server = await startHoldingServer(calls);
     close = server.close;
     await using pool = new OriginPool({ h2c: true });
-    const dispatcher = pool.dispatcher(`${server.origin}/mcp`);
-    const statuses = await Promise.all(
-      Array.from({ length: calls }, () =>
-        dispatcher
-          .request({ origin: server.origin, path: '/mcp', method: 'POST', body: '{}' })
-          .then(async (response) => {
-            await response.body.dump();
-            return response.statusCode;
-          }),
-      ),
-    );
+    const statuses = await postAtOnce(pool, server.origin, calls);
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(server.peak()).toBe(calls);
     expect(server.tcpConnections()).toBeLessThanOrEqual(4);
@@ -72,17 +79,7 @@ describe('OriginPool HTTP/2 budget', () => {
     const server = await startHoldingServer(150, { maxConcurrentStreams: 50 });
     close = server.close;
     await using pool = new OriginPool({ h2c: true, maxConnectionsPerOrigin: 3 });
-    const dispatcher = pool.dispatcher(`${server.origin}/mcp`);
-    const statuses = await Promise.all(
-      Array.from({ length: 150 }, () =>
-        dispatcher
-          .request({ origin: server.origin, path: '/mcp', method: 'POST', body: '{}' })
-          .then(async (response) => {
-            await response.body.dump();
-            return response.statusCode;
-          }),
-      ),
-    );
+    const statuses = await postAtOnce(pool, server.origin, 150);
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(server.peak()).toBe(150);
     expect(server.tcpConnections()).toBe(3);

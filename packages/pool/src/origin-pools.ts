@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { guardHttp2Streams } from '@mcp/http2';
 import { buildConnector, Pool } from 'undici';
 import type { ParsedOriginPoolOptions } from './options.ts';
 
@@ -45,7 +46,10 @@ export function createHttp2Pool(
   const connect: buildConnector.connector = (opts, callback) =>
     connector(opts, (...args) => {
       const socket = args[1] as (Socket & { alpnProtocol?: string | false }) | null | undefined;
-      if (socket != null && !h2c) onProtocol(socket.alpnProtocol === 'h2' ? 'h2' : 'h1');
+      if (socket != null) {
+        guardHttp2Streams(socket);
+        if (!h2c) onProtocol(socket.alpnProtocol === 'h2' ? 'h2' : 'h1');
+      }
       callback(...args);
     });
   // `useH2c` is read by undici's Pool but missing from Pool.Options.
