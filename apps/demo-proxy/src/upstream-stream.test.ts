@@ -12,12 +12,18 @@ describe.each([
   { http: 'http1', what: 'HTTP/1.1' },
   { http: 'h2c', what: 'h2c' },
 ] as const)('the upstream GET stream follows the client ($what upstream)', ({ http }) => {
-  it('opens none for sessions whose client has no GET stream open', async () => {
+  it('holds none for sessions whose client has no GET stream open', async () => {
     harness = await startHarness({ http }, { limits: { serverStreamLingerMs: 0 } });
     const endpoint = harness.endpoint;
     await Promise.all(Array.from({ length: 10 }, () => rawSession(endpoint)));
     expect(harness.upstream.sessionCount).toBe(10);
-    expect(harness.upstream.seen.filter((s) => s.method === 'GET')).toEqual([]);
+    await harness.upstream.waitForGetStreams(0);
+  });
+
+  it('opens with the session, for clients that call before their GET stream is up', async () => {
+    harness = await startHarness({ http }, { limits: { serverStreamLingerMs: 60_000 } });
+    await rawSession(harness.endpoint);
+    await harness.upstream.waitForGetStreams(1);
   });
 
   it("opens with the client's GET, carries server messages, and closes after the client's closes", async () => {

@@ -4,8 +4,10 @@ import { type ServerStreamControl, streamControlOf } from './fallback-connection
 /**
  * The upstream GET stream of one session follows the client's: it opens when the client opens
  * its GET stream and closes `lingerMs` after the client's closes (a client that reconnects
- * within that time, with Last-Event-ID, finds it still open). An idle session so holds no
- * upstream stream, and over HTTP/1.1 no socket.
+ * within that time, with Last-Event-ID, finds it still open). It also opens with the session,
+ * for `lingerMs`: clients (the SDK's among them) call tools before their GET stream is up, and
+ * what a server sends on its GET stream meanwhile would otherwise be lost. An idle session so
+ * holds no upstream stream, and over HTTP/1.1 no socket.
  *
  * While no upstream stream is open the upstream server has nowhere to send server-initiated
  * messages that belong to no request: the spec lets it send them only on a GET stream, so it
@@ -21,6 +23,13 @@ export class UpstreamStreamFollower {
   constructor(connection: Connection, lingerMs: number) {
     this.#connection = streamControlOf(connection);
     this.#lingerMs = lingerMs;
+  }
+
+  /** The session started: open the stream, for `lingerMs` unless the client opens its own. */
+  sessionStarted(): void {
+    if (this.#connection === undefined) return;
+    this.#connection.openServerStream();
+    this.clientClosed();
   }
 
   /** The client opened a GET stream. */

@@ -110,6 +110,8 @@ describe.each(UPSTREAMS)('official SDK clients -> proxy (default settings) -> %s
 });
 
 describe('sessions abandoned without DELETE (sdk-v1 sse over HTTP/1.1)', () => {
+  // 100 users, each with its own credentials (one client may hold at most
+  // sessions.maxSessionsPerClient sessions, 64 by default).
   it('after 100 abandoned sessions the proxy serves a new session at once', async () => {
     const upstream = await startUpstream('sdk-v1 sse (http/1.1)');
     const proxy = await startDefaultProxy(upstream);
@@ -117,7 +119,9 @@ describe('sessions abandoned without DELETE (sdk-v1 sse over HTTP/1.1)', () => {
     try {
       const abandoned = await within(
         STEP_MS,
-        Promise.all(Array.from({ length: 100 }, () => openSdkSession(endpoint))),
+        Promise.all(
+          Array.from({ length: 100 }, (_, i) => openSdkSession(endpoint, `Bearer u${i}`)),
+        ),
         'opening 100 sessions',
       );
       await within(STEP_MS, Promise.all(abandoned.map((s) => s.getStreamOpen)), 'GET streams');
@@ -128,7 +132,7 @@ describe('sessions abandoned without DELETE (sdk-v1 sse over HTTP/1.1)', () => {
       await upstream.waitForGetStreams?.(0);
       await upstream.waitForSessions(100);
 
-      const fresh = await within(15_000, openSdkSession(endpoint), 'a new session');
+      const fresh = await within(15_000, openSdkSession(endpoint, 'Bearer new'), 'a new session');
       const echoed = await within(
         15_000,
         fresh.client.callTool({ name: 'echo', arguments: { text: 'at once' } }),

@@ -95,9 +95,13 @@ export interface SdkSession {
 
 /**
  * An official SDK v1 client session through the proxy. It answers sampling with
- * `pong: <prompt>` and, as the SDK does, opens its GET stream after `initialized`.
+ * `pong: <prompt>` and, as the SDK does, opens its GET stream after `initialized`. With
+ * `authorization` it sends that header (the proxy counts its sessions per client by it).
  */
-export async function openSdkSession(endpoint: string): Promise<SdkSession> {
+export async function openSdkSession(
+  endpoint: string,
+  authorization?: string,
+): Promise<SdkSession> {
   let opened: () => void = () => {};
   const getStreamOpen = new Promise<void>((resolve) => {
     opened = resolve;
@@ -116,7 +120,10 @@ export async function openSdkSession(endpoint: string): Promise<SdkSession> {
     const prompt = first && 'text' in first ? first.text : '';
     return { model: 'test', role: 'assistant', content: { type: 'text', text: `pong: ${prompt}` } };
   });
-  const transport = new StreamableHTTPClientTransport(new URL(endpoint), { fetch: watchingFetch });
+  const transport = new StreamableHTTPClientTransport(new URL(endpoint), {
+    fetch: watchingFetch,
+    ...(authorization === undefined ? {} : { requestInit: { headers: { authorization } } }),
+  });
   await client.connect(transport);
   return { client, transport, getStreamOpen };
 }

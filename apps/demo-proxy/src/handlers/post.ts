@@ -108,6 +108,7 @@ async function routeOutcome(
   if (request.method === 'initialize') {
     if (outcome !== 'ok') return ctx.sessions.remove(session);
     session.initialized = true;
+    session.upstreamStream.sessionStarted();
     log.info({ upstream }, 'session started');
     pumpServerMessages(ctx, session)
       .catch((err: unknown) => log.debug({ err }, 'server message stream ended'))
