@@ -41,13 +41,19 @@ export class TokenBucket {
     this.#tokens -= 1;
     return true;
   }
+
+  /** Gives one token back (up to the burst). */
+  give(): void {
+    this.#tokens = Math.min(this.#burst, this.#tokens + 1);
+  }
 }
 
 /**
  * The limits of one downstream HTTP/2 session: idle timeout (GOAWAY), a write timeout on each
  * stream, and a rate limit on the client's stream resets (HTTP/2 rapid reset, CVE-2023-44487):
  * past it the session ends with GOAWAY(ENHANCE_YOUR_CALM), as Node's nghttp2, nginx and Envoy
- * do for the same abuse.
+ * do for the same abuse. Like Envoy's premature-reset check, it weighs resets against streams
+ * that completed, so legitimate cancellations do not add up.
  */
 export function guardHttp2Session(
   session: http2.ServerHttp2Session,
@@ -64,8 +70,15 @@ export function guardHttp2Session(
       onLimit('write_timeout');
       stream.close(NGHTTP2_CANCEL);
     });
-    // 'aborted': the client reset the stream before our answer was complete.
+    // 'aborted': the client reset the stream before our answer was complete. A stream that
+    // ends normally gives a token back: a client that closes an SSE stream now and then among
+    // its requests (a session ending) never runs out; one that resets most of what it opens does.
+    let aborted = false;
+    stream.once('close', () => {
+      if (!aborted) resets.give();
+    });
     stream.once('aborted', () => {
+      aborted = true;
       if (resets.take() || session.destroyed) return;
       onLimit('stream_resets');
       // GOAWAY first (destroy's own code argument reaches the peer as NO_ERROR), then close.
