@@ -1,3 +1,5 @@
+import '@mcp/connection-core/node-guard';
+
 export type { ConnectionTransportOptions, UnauthorizedHandler } from './options.ts';
 export { poolTransport } from './pool.ts';
 export { type ConnectionSource, ConnectionTransport } from './transport.ts';

@@ -6,6 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import { dropConnectionHeader } from '@mcp/test-fixtures';
 
 export type HttpFlavor = 'h1' | 'h2c';
 // node:http2's compatibility API offers what these tests use of node:http's request and response.
@@ -117,6 +118,9 @@ export async function startHost(
     await session.handle(req, res, body);
   };
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+    // The SDK sets `Connection: keep-alive`, which HTTP/2 forbids (node warns): drop it first.
+    if (req.httpVersionMajor === 2)
+      dropConnectionHeader(res as unknown as http2.Http2ServerResponse);
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500);
       res.end(String(error));

@@ -7,7 +7,11 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanEnv } from './clean-env.ts';
 import { REPO_ROOT } from './demo-process.ts';
-import { PUBLIC_PACKAGES, type PublicPackage } from './release-workspace.ts';
+import type { PublicPackage } from './release-workspace.ts';
+
+/** What the fresh project installs (`@mcp/sdk-transport` is published too, but needs the SDK). */
+export const CONSUMED = ['@mcp/connection-core', '@mcp/sse', '@mcp/http2', '@mcp/pool'] as const;
+
 import { mustRun, type RunResult, run } from './run.ts';
 
 const TYPES_NODE = '24.19.4';
@@ -42,7 +46,7 @@ const REQUIRE_CJS = `const core = require('@mcp/connection-core');
 const { createHttp2Connection } = require('@mcp/http2');
 const { OriginPool } = require('@mcp/pool');
 const { formatSseEvent } = require('@mcp/sse');
-const versions = ${JSON.stringify(Object.keys(PUBLIC_PACKAGES))}.map(
+const versions = ${JSON.stringify(CONSUMED)}.map(
   (name) => name + '@' + require(name + '/package.json').version,
 );
 console.log(typeof core.parseMessage, typeof createHttp2Connection, typeof OriginPool, typeof formatSseEvent);
@@ -71,9 +75,7 @@ export class ConsumerProject {
     versions: Record<PublicPackage, string>,
   ): Promise<ConsumerProject> {
     await mkdir(path.join(dir, 'src'), { recursive: true });
-    const dependencies = Object.fromEntries(
-      Object.entries(versions).map(([name, version]) => [name, `^${version}`]),
-    );
+    const dependencies = Object.fromEntries(CONSUMED.map((name) => [name, `^${versions[name]}`]));
     const manifest = {
       name: 'consumer',
       private: true,

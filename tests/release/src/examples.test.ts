@@ -51,6 +51,16 @@ const EXAMPLES: ExampleRun[] = [
       'pool.close() with a GET stream open: an unhandled ClientDestroyedError (fixed on issue-12-lib)',
   },
   {
+    file: 'packages/sdk-transport/examples/one-line.ts',
+    args: () => [],
+    prints: /text: 'hello'/,
+  },
+  {
+    file: 'packages/sdk-transport/examples/many-clients.ts',
+    args: () => [],
+    prints: /200 clients, 200 sessions/,
+  },
+  {
     file: 'packages/sse/examples/resumable-stream.ts',
     args: () => [],
     prints: /received 6 messages over 2 connections/,

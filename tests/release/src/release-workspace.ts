@@ -16,6 +16,7 @@ export const PUBLIC_PACKAGES = {
   '@mcp/sse': 'packages/sse',
   '@mcp/http2': 'packages/http2',
   '@mcp/pool': 'packages/pool',
+  '@mcp/sdk-transport': 'packages/sdk-transport',
 } as const;
 export type PublicPackage = keyof typeof PUBLIC_PACKAGES;
 

@@ -1,6 +1,6 @@
 /**
  * A release as a maintainer cuts it (root README, "Releasing") and as a user meets it: publish
- * the four public packages to a local Verdaccio from a throwaway copy of the repository, install
+ * the public packages to a local Verdaccio from a throwaway copy of the repository, install
  * them in a fresh npm project, use them from ESM, TypeScript and CommonJS, then publish the next
  * version after a changeset and upgrade the project.
  */
@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerProject } from './consumer.ts';
+import { CONSUMED, ConsumerProject } from './consumer.ts';
 import { type DemoProcess, REPO_ROOT, startDemo } from './demo-process.ts';
 import { type LocalRegistry, startRegistry } from './registry.ts';
 import { PUBLIC_PACKAGES, type PublicPackage, ReleaseWorkspace } from './release-workspace.ts';
@@ -68,7 +68,7 @@ describe('a release through a local registry', () => {
     expect((await readdir(out)).sort()).toEqual(expected.sort());
   });
 
-  it('publishes the four packages after `release:version` and `release`', async () => {
+  it('publishes the public packages after `release:version` and `release`', async () => {
     first = await workspace.release('release: the first version');
     for (const name of NAMES) {
       const published = await packument(registry, name);
@@ -102,7 +102,7 @@ describe('a release through a local registry', () => {
       first,
     );
     await consumer.npm(['install']);
-    for (const name of NAMES) {
+    for (const name of CONSUMED) {
       expect(await consumer.installed(name), name).toEqual({ version: first[name], license: true });
     }
   });
@@ -150,7 +150,7 @@ describe('a release through a local registry', () => {
     expect(next['@mcp/connection-core']).not.toBe(first['@mcp/connection-core']);
     expect(next['@mcp/pool']).not.toBe(first['@mcp/pool']);
     await consumer.npm(['update']);
-    for (const name of NAMES) {
+    for (const name of CONSUMED) {
       expect((await consumer.installed(name)).version, name).toBe(next[name]);
     }
     const result = await consumer.node(['require.cjs']);
