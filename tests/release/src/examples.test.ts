@@ -13,8 +13,6 @@ interface ExampleRun {
   args: (demo: DemoProcess) => string[];
   /** What its output must show. */
   prints: RegExp;
-  /** Known to crash today: `it.fails`, with the reason. */
-  knownCrash?: string;
 }
 
 const EXAMPLES: ExampleRun[] = [
@@ -47,8 +45,6 @@ const EXAMPLES: ExampleRun[] = [
     file: 'packages/pool/examples/sessions-by-key.ts',
     args: (demo) => [demo.proxyUrl],
     prints: /same connection: true/,
-    knownCrash:
-      'pool.close() with a GET stream open: an unhandled ClientDestroyedError (fixed on issue-12-lib)',
   },
   {
     file: 'packages/sdk-transport/examples/one-line.ts',
@@ -98,8 +94,7 @@ describe('the examples', () => {
   });
 
   for (const example of EXAMPLES) {
-    const test = example.knownCrash === undefined ? it : it.fails;
-    test(`${example.file} ${example.args.length > 0 ? 'against the demo ' : ''}runs and ends`, async () => {
+    it(`${example.file} ${example.args.length > 0 ? 'against the demo ' : ''}runs and ends`, async () => {
       const cwd = path.join(REPO_ROOT, example.file.split('/examples/')[0] as string);
       const file = path.relative(cwd, path.join(REPO_ROOT, example.file));
       const result = await run(process.execPath, [file, ...example.args(demo)], {
