@@ -77,9 +77,10 @@ describe.each(UPSTREAMS)('official SDK clients -> proxy (default settings) -> %s
     });
   });
 
-  it.runIf(kind !== 'sdk-v1 stateless (http/1.1)')(
-    `${SAMPLING} sampling round trips at the same time`,
-    async () => {
+  // A stateless server cannot take an answer to its own request: the answer's POST reaches a new
+  // transport that never asked. So the stateless upstream has no sampling test (not a skipped one).
+  if (kind !== 'sdk-v1 stateless (http/1.1)')
+    it(`${SAMPLING} sampling round trips at the same time`, async () => {
       const answers = await within(
         STEP_MS,
         Promise.all(
@@ -94,8 +95,7 @@ describe.each(UPSTREAMS)('official SDK clients -> proxy (default settings) -> %s
       expect(answers.map(textOf)).toEqual(
         Array.from({ length: SAMPLING }, (_, i) => `sampled: pong: q${i}`),
       );
-    },
-  );
+    });
 
   it('a DELETE for each session ends it on both sides', async () => {
     await within(

@@ -32,9 +32,15 @@ export function readmes(root: string): string[] {
   return found;
 }
 
+/** A doc written for another project (a bug report's repro scripts) says so on a line of its own. */
+const FOREIGN_REPRO_MARK = '<!-- code blocks: a repro for another project, run by hand -->';
+
 function docs(root: string): string[] {
   return readdirSync(path.join(root, 'docs'))
     .filter((name) => name.endsWith('.md'))
+    .filter(
+      (name) => !readFileSync(path.join(root, 'docs', name), 'utf8').includes(FOREIGN_REPRO_MARK),
+    )
     .map((name) => `docs/${name}`);
 }
 
