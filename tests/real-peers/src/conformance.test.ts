@@ -37,17 +37,17 @@ describe.each(['sse', 'json'] as const)(
       const upstream = await startConformanceServer(mode);
       const proxy = await startDefaultProxy({ url: upstream.url, h2c: false });
       try {
-        const [direct, proxied] = await Promise.all([
-          runSuite(upstream.url),
-          runSuite(`${proxy.url}/up/mcp`),
-        ]);
+        // One after the other: two suites at once on a 2-core box time each other out.
+        const direct = await runSuite(upstream.url);
+        const proxied = await runSuite(`${proxy.url}/up/mcp`);
         console.info(
           `conformance (${mode}): ${direct.passed.length}/${direct.total} direct, ` +
             `${proxied.passed.length}/${proxied.total} through the proxy`,
         );
         expect(direct.total).toBeGreaterThanOrEqual(32);
         expect(proxied.total).toBe(direct.total);
-        expect(proxied.passed).toEqual(direct.passed);
+        // As many as directly: every scenario the upstream passes also passes through the proxy.
+        expect(direct.passed.filter((name) => !proxied.passed.includes(name))).toEqual([]);
       } finally {
         await proxy.close();
         await upstream.close();
