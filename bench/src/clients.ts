@@ -11,7 +11,17 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-export type ClientKind = 'ours' | 'sdk-v1' | 'sdk-v2' | 'undici' | 'node-http2';
+export type ClientKind =
+  | 'ours'
+  | 'sdk-v1'
+  | 'sdk-v2'
+  | 'sdk-v1-ours'
+  | 'sdk-v2-ours'
+  | 'undici'
+  | 'node-http2';
+
+/** Clients that ride fetch, so HTTP/1.1: the SDKs' own transports. */
+export const HTTP1_CLIENTS: readonly ClientKind[] = ['sdk-v1', 'sdk-v2'];
 
 export type ClientFactory = (url: string, tool: string) => Promise<BenchClient>;
 
@@ -160,6 +170,10 @@ export async function clientFactory(kind: ClientKind): Promise<ClientFactory> {
       return (await import('./clients-sdk.ts')).sdkV1;
     case 'sdk-v2':
       return (await import('./clients-sdk.ts')).sdkV2;
+    case 'sdk-v1-ours':
+      return (await import('./clients-sdk-transport.ts')).sdkV1Ours;
+    case 'sdk-v2-ours':
+      return (await import('./clients-sdk-transport.ts')).sdkV2Ours;
     case 'undici':
       return undiciRaw;
     case 'node-http2':

@@ -5,7 +5,7 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,proxy,scale, --in-flight=1,16,256, --rounds=N.
+ * summarise them), --only=client,floor,sdk-transport,proxy,scale, --in-flight=1,16,256, --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type CellResult, type CellSpec, missingCell, runGroup, type Timing } from './cell.ts';
 import { BenchChild } from './child-process.ts';
-import type { ClientKind } from './clients.ts';
+import { type ClientKind, HTTP1_CLIENTS } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
 import { summariseHeapProfile } from './heap-sampler.ts';
 import { summariseProfile } from './profile-summary.ts';
@@ -117,6 +117,12 @@ async function main(): Promise<RunReport> {
   if (enabled('client'))
     clientKinds.push(['client', 'ours'], ['client', 'sdk-v1'], ['client', 'sdk-v2']);
   if (enabled('floor')) clientKinds.push(['floor', 'undici'], ['floor', 'node-http2']);
+  if (enabled('sdk-transport')) {
+    // The SDK Clients over their own transports and over @mcp/sdk-transport.
+    for (const client of ['sdk-v1', 'sdk-v1-ours', 'sdk-v2', 'sdk-v2-ours'] as const) {
+      clientKinds.push(['sdk-transport', client]);
+    }
+  }
   const h2load = enabled('floor') && h2loadAvailable();
   if (enabled('floor') && !h2load) {
     log('h2load not installed (apt-get install -y nghttp2-client): skipping its floor');
@@ -129,7 +135,7 @@ async function main(): Promise<RunReport> {
           subject: client,
           upstreamName: 'fast',
           client,
-          url: client === 'sdk-v1' || client === 'sdk-v2' ? fastH1 : fastH2,
+          url: HTTP1_CLIENTS.includes(client) ? fastH1 : fastH2,
           concurrency,
           upstream: fast,
         })),

@@ -100,12 +100,13 @@ function clientTables(cells: CellResult[]): string {
     'client CPU ÷ undici floor',
     'calls/s ÷ SDK v1',
   ];
-  const rows = (scenario: string) =>
+  const sdkV1 = (c: CellResult) => find(cells, 'client', 'sdk-v1', c.upstream, c.concurrency);
+  const rows = (scenario: string, baseline = sdkV1) =>
     cells
       .filter((c) => c.scenario === scenario)
       .map((c) => {
         if (c.missing !== undefined) return missingRow(c, head.length);
-        const sdk = find(cells, 'client', 'sdk-v1', c.upstream, c.concurrency);
+        const sdk = baseline(c);
         const floor = find(cells, 'floor', 'undici', c.upstream, c.concurrency);
         return [
           c.subject,
@@ -133,6 +134,25 @@ function clientTables(cells: CellResult[]): string {
     '## 2. Floors: the same request bytes with no MCP logic',
     '',
     table(head, rows('floor')),
+    '',
+    '## 2b. SDK Clients over their own transport and over @mcp/sdk-transport',
+    '',
+    'The same `Client.callTool`; `sdk-vN` rides the SDK transport (fetch, HTTP/1.1),',
+    '`sdk-vN-ours` a `ConnectionTransport` over one `@mcp/http2` connection (h2c). The ÷ SDK v1',
+    "columns here divide by the same SDK version's own transport.",
+    '',
+    table(
+      head,
+      rows('sdk-transport', (c) =>
+        find(
+          cells,
+          'sdk-transport',
+          c.subject.startsWith('sdk-v2') ? 'sdk-v2' : 'sdk-v1',
+          c.upstream,
+          c.concurrency,
+        ),
+      ),
+    ),
   ].join('\n');
 }
 

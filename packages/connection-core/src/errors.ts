@@ -22,6 +22,8 @@ export const ErrorCode = {
   SSE_BUFFER_OVERFLOW: 'MCP_SSE_BUFFER_OVERFLOW',
   INVALID_SSE_FIELD: 'MCP_INVALID_SSE_FIELD',
   ENDPOINT_ORIGIN: 'MCP_ENDPOINT_ORIGIN',
+  UNSUPPORTED: 'MCP_UNSUPPORTED',
+  INVALID_STATE: 'MCP_INVALID_STATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -324,6 +326,26 @@ export class EndpointOriginError extends ProtocolError {
     );
     this.endpoint = endpoint;
     this.expectedOrigin = expectedOrigin;
+  }
+}
+
+/** The caller asked for something this transport does not offer (`feature` names it). */
+export class UnsupportedError extends McpConnectionError {
+  override name = 'UnsupportedError';
+  readonly feature: string;
+
+  constructor(feature: string, detail: string, options?: McpErrorOptions) {
+    super(ErrorCode.UNSUPPORTED, `${feature} is not supported: ${detail}`, false, options);
+    this.feature = feature;
+  }
+}
+
+/** A call made in the wrong state, e.g. sending before `start()` or starting twice. */
+export class InvalidStateError extends McpConnectionError {
+  override name = 'InvalidStateError';
+
+  constructor(message: string, options?: McpErrorOptions) {
+    super(ErrorCode.INVALID_STATE, message, false, options);
   }
 }
 

@@ -7,13 +7,15 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * The layers (STYLE.md): core <- sse <- http2; the pool composes a transport through a factory
- * (http2 is its default); nothing published depends on an app, a bench or a test package.
+ * (http2 is its default); sdk-transport sits above the pool, adapting any Connection to the
+ * official SDK; nothing published depends on an app, a bench or a test package.
  */
 const ALLOWED: Record<string, string[]> = {
   '@mcp/connection-core': [],
   '@mcp/sse': ['@mcp/connection-core'],
   '@mcp/http2': ['@mcp/connection-core', '@mcp/sse'],
   '@mcp/pool': ['@mcp/connection-core', '@mcp/http2'],
+  '@mcp/sdk-transport': ['@mcp/connection-core', '@mcp/pool'],
 };
 /** Third-party runtime dependencies each package may have. */
 const THIRD_PARTY: Record<string, string[]> = {
@@ -21,11 +23,21 @@ const THIRD_PARTY: Record<string, string[]> = {
   '@mcp/sse': ['eventsource-parser', 'undici', 'zod'],
   '@mcp/http2': ['undici', 'zod'],
   '@mcp/pool': ['undici', 'zod'],
+  '@mcp/sdk-transport': ['zod'],
+};
+/**
+ * Peer dependencies each package may have: the official SDKs it adapts to, optional (a user
+ * has one of them), never imported by its published sources.
+ */
+const PEERS: Record<string, string[]> = {
+  '@mcp/sdk-transport': ['@modelcontextprotocol/client', '@modelcontextprotocol/sdk'],
 };
 
 interface Manifest {
   name: string;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 function packages(): Array<{ dir: string; manifest: Manifest }> {
@@ -59,6 +71,17 @@ describe('package boundaries', () => {
     expect(external.sort()).toEqual([...(THIRD_PARTY[name] ?? [])].sort());
     for (const d of internal) expect(p.manifest.dependencies?.[d]).toBe('workspace:^');
   });
+
+  it.each(all.map((p) => [p.manifest.name, p] as const))(
+    '%s has only the optional peers it is allowed',
+    (name, p) => {
+      const peers = Object.keys(p.manifest.peerDependencies ?? {});
+      expect(peers.sort()).toEqual([...(PEERS[name] ?? [])].sort());
+      for (const peer of peers) {
+        expect(p.manifest.peerDependenciesMeta?.[peer]?.optional, `${peer} optional`).toBe(true);
+      }
+    },
+  );
 
   it.each(all.map((p) => [p.manifest.name, p] as const))(
     "%s's published sources import only what it declares, and nothing across package folders",

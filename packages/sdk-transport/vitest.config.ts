@@ -1,0 +1,3 @@
+import { packageProject } from '../../vitest.project.ts';
+
+export default packageProject('@mcp/sdk-transport');
