@@ -93,7 +93,7 @@ export function guardHttp2Session(
  * TLS, or a connection that never speaks); `started()` disarms it.
  */
 export function firstRequestDeadline(
-  socket: net.Socket,
+  socket: net.Socket | http2.ServerHttp2Session,
   ms: number,
   onLimit: EdgeEvent,
 ): { started(): void } {

@@ -83,8 +83,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     h2Sessions.add(session);
     session.once('close', () => h2Sessions.delete(session));
     guardHttp2Session(session, edge, onLimit);
-    const socket = session.socket as net.Socket;
-    session.once('stream', () => deadlines.get(socket)?.started());
+    // The first-request deadline of an HTTP/2 connection is the session's own (its `socket` is a
+    // proxy object, not the socket the connection came in on).
+    const deadline = firstRequestDeadline(session, headersTimeoutMs, onLimit);
+    session.once('stream', () => deadline.started());
   };
 
   let front: net.Server;
@@ -102,9 +104,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     );
     secure.on('session', track);
     secure.on('secureConnection', (socket: tls.TLSSocket) => {
-      armDeadline(socket);
       // HTTP/2 sessions get their limits in `track`; an HTTP/1.1 socket gets its own.
-      if (socket.alpnProtocol !== 'h2') guardHttp1Socket(socket, edge, onLimit);
+      if (socket.alpnProtocol === 'h2') return;
+      armDeadline(socket);
+      guardHttp1Socket(socket, edge, onLimit);
     });
     secure.on('request', (req: DownstreamRequest) => {
       if (req.httpVersionMajor === 1) deadlines.get(req.socket as net.Socket)?.started();
@@ -145,7 +148,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       sniffProtocol(socket, (isH2) => {
         socket.setTimeout(0);
         if (isH2) {
-          armDeadline(socket);
           h2.emit('connection', socket);
         } else {
           h1.emit('connection', socket);

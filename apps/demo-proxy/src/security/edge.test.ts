@@ -72,6 +72,28 @@ describe('connection limits', () => {
     expect(await edgeCount(h, 'headers_timeout')).toBeGreaterThanOrEqual(1);
   });
 
+  it('leaves an h2c connection that has sent a request alone when the headers timeout passes', async () => {
+    const h = await start({ limits: { headersTimeoutMs: 200 } });
+    const session = http2.connect(h.proxy.url);
+    session.on('error', () => {});
+    const status = async (): Promise<unknown> => {
+      const req = session.request({ ':path': '/healthz' });
+      req.end();
+      req.resume();
+      const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+      return headers[':status'];
+    };
+    expect(await status()).toBe(200);
+    // A silent connection opened now is closed by its headers timeout, which started later than
+    // the first connection's would have.
+    const silent = net.connect(h.proxy.port, '127.0.0.1');
+    silent.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    silent.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]));
+    await closedByServer(silent);
+    expect(await status()).toBe(200);
+    session.close();
+  });
+
   it('caps open connections: past the cap new ones are closed at once, and freed slots serve again', async () => {
     const h = await start({ edge: { maxConnections: 3 } });
     const held = await Promise.all(
