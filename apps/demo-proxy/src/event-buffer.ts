@@ -13,6 +13,8 @@ export class EventBuffer {
   readonly capacity: number;
   #events: BufferedEvent[] = [];
   #next = 1;
+  /** Events up to this sequence number went out on a client's stream. */
+  #delivered = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -31,6 +33,16 @@ export class EventBuffer {
     const last = Number(lastEventId);
     if (!Number.isInteger(last) || last < 0) return [...this.#events];
     return this.#events.filter((e) => Number(e.id) > last);
+  }
+
+  /** Records that `event` (and every event before it) went out on a client's stream. */
+  delivered(event: BufferedEvent): void {
+    this.#delivered = Math.max(this.#delivered, Number(event.id));
+  }
+
+  /** Kept events that never went out on a client's stream (none was open when they came). */
+  undelivered(): BufferedEvent[] {
+    return this.#events.filter((e) => Number(e.id) > this.#delivered);
   }
 
   /** The id of the newest event pushed ('0' before the first). */

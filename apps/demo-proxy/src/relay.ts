@@ -77,7 +77,11 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
     if (isJsonRpcRequest(message)) {
       // A JSON-only client cannot get it on this response: the GET stream may carry it.
       const event = session.events.push(message);
-      session.serverStream?.send(message, event.id);
+      const stream = session.serverStream;
+      if (stream && !stream.closed) {
+        stream.send(message, event.id);
+        session.events.delivered(event);
+      }
     }
     return undefined;
   };
@@ -173,6 +177,7 @@ export async function pumpServerMessages(ctx: ProxyContext, session: ProxySessio
     const stream = session.serverStream;
     if (stream && !stream.closed) {
       stream.send(message, event.id);
+      session.events.delivered(event);
       await stream.drained();
     }
   }

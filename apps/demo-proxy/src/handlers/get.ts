@@ -60,9 +60,14 @@ export function handleGet(
     ctx.config.limits.keepAliveMs,
   );
   const lastEventId = replayFrom(ctx, session, client, header(req.headers, 'last-event-id'), log);
-  const replay = session.events.after(lastEventId);
+  // A resumed stream replays what came after its last event; a new one, what no stream carried.
+  const replay =
+    lastEventId === undefined ? session.events.undelivered() : session.events.after(lastEventId);
   if (replay.length === 0) stream.prime(session.events.lastId);
-  for (const event of replay) stream.send(event.message, event.id);
+  for (const event of replay) {
+    stream.send(event.message, event.id);
+    session.events.delivered(event);
+  }
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');
   session.serverStream = stream;
   session.upstreamStream.clientOpened();
