@@ -2,6 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InvalidOptionsError, parseOptions } from '@mcp/connection-core';
 import {
+  DEFAULT_CONNECTION_WINDOW_SIZE,
+  DEFAULT_INITIAL_WINDOW_SIZE,
+  MAX_WINDOW_SIZE,
+} from '@mcp/http2';
+import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_MAX_CONNECTIONS_PER_ORIGIN,
   DEFAULT_MAX_HTTP1_SOCKETS_PER_ORIGIN,
@@ -112,6 +117,10 @@ export const PoolConfigSchema = z.strictObject({
   maxQueuedPerOrigin: z.number().int().nonnegative().optional(),
   /** How long a request may wait for a free socket or stream slot, in ms; then 503. */
   queueTimeoutMs: positive.default(DEFAULT_QUEUE_TIMEOUT_MS),
+  /** HTTP/2: per-stream receive window (bytes) granted to upstreams (@mcp/http2, flow control). */
+  initialWindowSize: positive.max(MAX_WINDOW_SIZE).default(DEFAULT_INITIAL_WINDOW_SIZE),
+  /** HTTP/2: per-connection receive window (bytes) granted to upstreams. */
+  connectionWindowSize: positive.max(MAX_WINDOW_SIZE).default(DEFAULT_CONNECTION_WINDOW_SIZE),
   /** PEM files of certificate authorities trusted for https:// upstreams, beyond the system's. */
   ca: z.array(z.string().min(1)).default([]),
 });

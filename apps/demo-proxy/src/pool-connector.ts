@@ -36,6 +36,8 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
     maxHttp1StreamSocketsPerOrigin: config.pool.maxHttp1StreamSocketsPerOrigin,
     ...(maxQueuedPerOrigin === undefined ? {} : { maxQueuedPerOrigin }),
     queueTimeoutMs: config.pool.queueTimeoutMs,
+    initialWindowSize: config.pool.initialWindowSize,
+    connectionWindowSize: config.pool.connectionWindowSize,
     h2c: h2cOrigins,
     ...(tls === undefined ? {} : { tls }),
   });

@@ -64,7 +64,13 @@ export class Http2Connection implements Connection {
     const url = options.url;
     this.#dispatcher =
       options.dispatcher === undefined
-        ? createOwnDispatcher({ origin: url.origin, h2c: options.h2c, tls: options.tls })
+        ? createOwnDispatcher({
+            origin: url.origin,
+            h2c: options.h2c,
+            tls: options.tls,
+            initialWindowSize: options.initialWindowSize,
+            connectionWindowSize: options.connectionWindowSize,
+          })
         : wrapDispatcher(options.dispatcher, url);
     this.target = {
       dispatcher: this.#dispatcher.dispatcher,

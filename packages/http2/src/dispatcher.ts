@@ -1,6 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { type FlowControlOptions, h2FlowControl } from './flow-control.ts';
 import type { TlsOptions } from './options.ts';
 import { guardHttp2Streams } from './stream-guard.ts';
 
@@ -20,7 +21,7 @@ export interface DispatcherHandle {
   close(): Promise<void>;
 }
 
-interface OwnDispatcherOptions {
+interface OwnDispatcherOptions extends FlowControlOptions {
   origin: string;
   h2c: boolean;
   tls: TlsOptions | undefined;
@@ -29,7 +30,8 @@ interface OwnDispatcherOptions {
 /**
  * A Pool for one origin with HTTP/2 enabled (ALPN over TLS, prior knowledge with h2c). The pool
  * may open several connections when the server speaks only HTTP/1.1; over HTTP/2 one carries
- * up to DEFAULT_MAX_STREAMS_PER_CONNECTION concurrent streams.
+ * up to DEFAULT_MAX_STREAMS_PER_CONNECTION concurrent streams, with the receive windows of
+ * flow-control.ts.
  */
 export function createOwnDispatcher(options: OwnDispatcherOptions): DispatcherHandle {
   let protocol: HttpProtocol | undefined = options.h2c ? 'h2' : undefined;
@@ -53,7 +55,10 @@ export function createOwnDispatcher(options: OwnDispatcherOptions): DispatcherHa
     connect,
     allowH2: true,
     useH2c: options.h2c,
-    h2Options: { maxConcurrentStreams: DEFAULT_MAX_STREAMS_PER_CONNECTION },
+    h2Options: {
+      maxConcurrentStreams: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+      ...h2FlowControl(options),
+    },
   } as Pool.Options);
   return {
     dispatcher: pool,

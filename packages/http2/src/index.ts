@@ -10,6 +10,13 @@ export {
   LEGACY_FALLBACK_STATUSES,
 } from './fallback.ts';
 export {
+  DEFAULT_CONNECTION_WINDOW_SIZE,
+  DEFAULT_INITIAL_WINDOW_SIZE,
+  type FlowControlOptions,
+  h2FlowControl,
+  MAX_WINDOW_SIZE,
+} from './flow-control.ts';
+export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
   DEFAULT_MAX_TOTAL_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { LATEST_PROTOCOL_VERSION, parseOptions } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { MAX_WINDOW_SIZE } from './flow-control.ts';
 
 /** What a `headers` function is told about the request it is called for. */
 export interface HeadersContext {
@@ -56,6 +57,8 @@ const isDispatcher = (value: unknown): value is Dispatcher =>
   typeof (value as Dispatcher).dispatch === 'function' &&
   typeof (value as Dispatcher).request === 'function';
 
+const windowSize = z.number().int().positive().max(MAX_WINDOW_SIZE);
+
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const Http2ConnectionOptionsSchema = z
@@ -73,6 +76,8 @@ export const Http2ConnectionOptionsSchema = z
       .optional(),
     h2c: z.boolean().default(false),
     tls: TlsSchema.optional(),
+    initialWindowSize: windowSize.optional(),
+    connectionWindowSize: windowSize.optional(),
     headers: z
       .union([
         z.record(z.string().regex(headerName, 'not a valid header name'), z.string()),
@@ -103,6 +108,15 @@ export const Http2ConnectionOptionsSchema = z
         path: ['tls'],
         message: 'configure TLS on the dispatcher you pass, not here',
       });
+    }
+    for (const name of ['initialWindowSize', 'connectionWindowSize'] as const) {
+      if (o.dispatcher !== undefined && o[name] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'configure flow control on the dispatcher you pass, not here',
+        });
+      }
     }
   });
 

@@ -1,4 +1,9 @@
 import type { Connection } from '@mcp/connection-core';
+import {
+  DEFAULT_CONNECTION_WINDOW_SIZE,
+  DEFAULT_INITIAL_WINDOW_SIZE,
+  MAX_WINDOW_SIZE,
+} from '@mcp/http2';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 
@@ -97,6 +102,8 @@ export const originPoolOptionsSchema = z
     queueTimeoutMs: positiveInt.default(DEFAULT_QUEUE_TIMEOUT_MS),
     idleTimeoutMs: positiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
     pingIntervalMs: z.number().int().min(0).default(DEFAULT_PING_INTERVAL_MS),
+    initialWindowSize: positiveInt.max(MAX_WINDOW_SIZE).default(DEFAULT_INITIAL_WINDOW_SIZE),
+    connectionWindowSize: positiveInt.max(MAX_WINDOW_SIZE).default(DEFAULT_CONNECTION_WINDOW_SIZE),
     connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
     maxSessionsPerOrigin: positiveInt.optional(),
     tls: tlsOptionsSchema.optional(),
@@ -157,6 +164,10 @@ export interface OriginPoolOptions<O extends object> {
   idleTimeoutMs?: number;
   /** HTTP/2 PING interval (ms); 0 disables. An unanswered PING closes the connection. */
   pingIntervalMs?: number;
+  /** HTTP/2: per-stream receive window in bytes. Default 1 MiB (see @mcp/http2, flow control). */
+  initialWindowSize?: number;
+  /** HTTP/2: per-connection receive window in bytes. Default 10 MiB. */
+  connectionWindowSize?: number;
   /** Time limit (ms) for a TCP (and TLS) connection to be established. Default 10 000. */
   connectTimeoutMs?: number;
   /**

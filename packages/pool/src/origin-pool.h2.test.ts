@@ -298,6 +298,31 @@ describe('OriginPool over HTTP/2 with TLS', () => {
   });
 });
 
+describe('OriginPool flow control', () => {
+  it('grant the receive windows it is configured with (1 MiB per stream, 10 MiB per connection by default)', async () => {
+    const server = await new McpHttp2Server().listen();
+    try {
+      await using pool = new OriginPool({ h2c: true });
+      await openSessions(pool, server.url, 1);
+      await using tuned = new OriginPool({
+        h2c: true,
+        initialWindowSize: 65_535,
+        connectionWindowSize: 3 * 1024 * 1024,
+      });
+      await openSessions(tuned, server.url, 1);
+      const granted = server.windowsGranted;
+      expect(granted.map((w) => w.stream)).toEqual([1024 * 1024, 65_535]);
+      // Less what the server sent since the client's last WINDOW_UPDATE (a few hundred bytes).
+      const [first, second] = granted.map((w) => w.connection ?? 0);
+      expect(first).toBeGreaterThan(10 * 1024 * 1024 - 65_536);
+      expect(second).toBeGreaterThan(3 * 1024 * 1024 - 65_536);
+      expect(second).toBeLessThanOrEqual(3 * 1024 * 1024);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('OriginPool keep-alive', () => {
   it('send HTTP/2 PINGs every pingIntervalMs', async () => {
     const server = await new McpHttp2Server().listen();

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { guardHttp2Streams } from '@mcp/http2';
+import { guardHttp2Streams, h2FlowControl } from '@mcp/http2';
 import { buildConnector, Pool } from 'undici';
 import type { ParsedOriginPoolOptions } from './options.ts';
 
@@ -27,7 +27,8 @@ function commonOptions(options: ParsedOriginPoolOptions) {
  * The HTTP/2 pool of an origin: up to `maxConnectionsPerOrigin` TCP connections. undici takes
  * the smaller of the server's SETTINGS_MAX_CONCURRENT_STREAMS and `h2Options.
  * maxConcurrentStreams` as a connection's stream limit (a server that advertises none gets the
- * ceiling), and opens another connection when every one is full. For an https: origin,
+ * ceiling), and opens another connection when every one is full. Receive windows: see
+ * @mcp/http2's flow control (`initialWindowSize`, `connectionWindowSize`). For an https: origin,
  * `onProtocol` is told what ALPN chose on each connection.
  */
 export function createHttp2Pool(
@@ -62,6 +63,7 @@ export function createHttp2Pool(
     h2Options: {
       maxConcurrentStreams: options.maxConcurrentStreams,
       pingInterval: options.pingIntervalMs,
+      ...h2FlowControl(options),
     },
   };
   return new Pool(origin, poolOptions);

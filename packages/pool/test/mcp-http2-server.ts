@@ -50,6 +50,14 @@ export class McpHttp2Server extends EventEmitter {
     return this.#held.length;
   }
 
+  /** Per open session: the receive windows the client granted (stream SETTINGS, connection). */
+  get windowsGranted(): Array<{ stream: number | undefined; connection: number | undefined }> {
+    return [...this.#open].map((session) => ({
+      stream: session.remoteSettings.initialWindowSize,
+      connection: session.state.remoteWindowSize,
+    }));
+  }
+
   async listen(): Promise<this> {
     this.#server.on('connection', () => {
       this.tcpConnections++;
