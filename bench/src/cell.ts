@@ -53,6 +53,8 @@ export interface CellSpec {
   upstreamName: string;
   client: ClientKind;
   url: string;
+  /** The tool each call calls; `echo` when unset. */
+  tool?: string | undefined;
   concurrency: number;
   upstream: BenchChild;
   proxy?: BenchChild | undefined;
@@ -132,6 +134,7 @@ class Load {
       {
         client: spec.client,
         url: spec.url,
+        ...(spec.tool === undefined ? {} : { tool: spec.tool }),
         concurrency: spec.concurrency,
         warmupMs: timing.warmupMs,
         durationMs: timing.durationMs,

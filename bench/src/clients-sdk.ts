@@ -5,7 +5,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type BenchClient, type ClientFactory, ECHO_ARGUMENTS } from './clients.ts';
+import { type BenchClient, type ClientFactory, checkAnswer, ECHO_ARGUMENTS } from './clients.ts';
 
 export const CLIENT_INFO = { name: 'bench', version: '1.0.0' };
 
@@ -19,7 +19,7 @@ interface SdkClient {
 export function callingTool(client: SdkClient, tool: string): BenchClient {
   return {
     call: async () => {
-      await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS });
+      checkAnswer(tool, await client.callTool({ name: tool, arguments: ECHO_ARGUMENTS }));
     },
     close: () => client.close(),
   };

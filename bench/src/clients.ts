@@ -5,6 +5,7 @@
  */
 import http2 from 'node:http2';
 import { H2CClient } from 'undici';
+import { LARGE_BYTES, LARGE_TOOL } from './mcp-echo.ts';
 
 export interface BenchClient {
   call(): Promise<void>;
@@ -13,6 +14,7 @@ export interface BenchClient {
 
 export type ClientKind =
   | 'ours'
+  | 'ours-undici-windows'
   | 'sdk-v1'
   | 'sdk-v2'
   | 'sdk-v1-ours'
@@ -26,6 +28,23 @@ export const HTTP1_CLIENTS: readonly ClientKind[] = ['sdk-v1', 'sdk-v2'];
 export type ClientFactory = (url: string, tool: string) => Promise<BenchClient>;
 
 export const ECHO_ARGUMENTS = { text: 'hello from the bench' };
+
+/**
+ * Throws unless `result` (a tools/call result) is the upstream's answer to `tool` called with
+ * ECHO_ARGUMENTS: the echoed text, or for the large tool LARGE_BYTES of `x`. A string compare
+ * per call, so a client that mangles answers fails the run instead of looking fast.
+ */
+export function checkAnswer(tool: string, result: unknown): void {
+  const text = (result as { content?: Array<{ text?: unknown }> } | undefined)?.content?.[0]?.text;
+  const ok =
+    tool === LARGE_TOOL
+      ? typeof text === 'string' && text.length === LARGE_BYTES && text.startsWith('xxx')
+      : text === ECHO_ARGUMENTS.text;
+  if (!ok) {
+    const shown = typeof text === 'string' ? `${text.slice(0, 40)} (${text.length} chars)` : text;
+    throw new Error(`wrong answer to ${tool}: ${JSON.stringify(shown)}`);
+  }
+}
 
 const PROTOCOL_VERSION = '2025-11-25';
 
@@ -180,5 +199,7 @@ export async function clientFactory(kind: ClientKind): Promise<ClientFactory> {
       return nodeHttp2Raw;
     case 'ours':
       return (await import('./client-ours.ts')).oursClient;
+    case 'ours-undici-windows':
+      return (await import('./client-ours.ts')).oursUndiciWindows;
   }
 }

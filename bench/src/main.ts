@@ -5,7 +5,8 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,sdk-transport,proxy,scale, --in-flight=1,16,256, --rounds=N.
+ * summarise them), --only=client,floor,sdk-transport,proxy,large,scale, --in-flight=1,16,256,
+ * --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { BenchChild } from './child-process.ts';
 import { type ClientKind, HTTP1_CLIENTS } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
 import { summariseHeapProfile } from './heap-sampler.ts';
+import { LARGE_TOOL } from './mcp-echo.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { type RunReport, renderMarkdown, type ScaleResult } from './report.ts';
 import { runScale } from './scale.ts';
@@ -81,14 +83,50 @@ async function startProxy(
   label: string,
   upstreamUrl: string,
   h2c: boolean,
+  extra: Record<string, string> = {},
 ): Promise<{ proxy: BenchChild; url: string }> {
-  const proxy = spawn(script, { upstream: upstreamUrl, h2c: String(h2c) }, label);
+  const proxy = spawn(script, { upstream: upstreamUrl, h2c: String(h2c), ...extra }, label);
   try {
     const { ports, path } = await proxy.endpoint();
     return { proxy, url: `http://127.0.0.1:${ports.h1 ?? ports.h2}${path}` };
   } catch (error) {
     await proxy.stop();
     throw error;
+  }
+}
+
+/**
+ * HTTP/2 flow control: our client calling the 1 MB tool at 16 in flight, with our receive
+ * windows and with undici's, direct to the fast upstream (h2c) and through our proxy (whose
+ * upstream pool gets the same windows as the client).
+ */
+async function runLarge(fast: BenchChild, fastH2: string): Promise<CellResult[]> {
+  const settings = [
+    { windows: 'ours', client: 'ours' },
+    { windows: 'undici', client: 'ours-undici-windows' },
+  ] as const;
+  const proxies = await Promise.all(
+    settings.map(({ windows }) =>
+      startProxy('proxy-ours.ts', `large-proxy-ours-${windows}`, fastH2, true, { windows }),
+    ),
+  );
+  try {
+    const base = { scenario: 'large', upstreamName: 'fast', upstream: fast, tool: LARGE_TOOL };
+    return await group(
+      settings.flatMap(({ windows, client }, i) => [
+        { ...base, subject: `direct, ${windows} windows`, client, url: fastH2, concurrency: 16 },
+        {
+          ...base,
+          subject: `via our proxy, ${windows} windows`,
+          client,
+          url: proxies[i]?.url ?? '',
+          concurrency: 16,
+          proxy: proxies[i]?.proxy,
+        },
+      ]),
+    );
+  } finally {
+    await Promise.all(proxies.map(({ proxy }) => proxy.stop()));
   }
 }
 
@@ -224,6 +262,8 @@ async function main(): Promise<RunReport> {
       await Promise.all(paths.map((path) => path.proxy?.stop()));
     }
   }
+
+  if (enabled('large')) cells.push(...(await runLarge(fast, fastH2)));
 
   await Promise.all([fast.stop(), sdk.stop()]);
 

@@ -7,6 +7,9 @@
 export const ECHO_TOOL = 'echo';
 export const SLEEP_TOOL = 'sleep';
 export const SLEEP_MS = 500;
+/** A tool whose result is one text of LARGE_BYTES characters, for HTTP/2 flow control. */
+export const LARGE_TOOL = 'large';
+export const LARGE_BYTES = 1_000_000;
 
 export interface EchoReply {
   status: number;
@@ -21,6 +24,11 @@ const TOOLS = [
     name: ECHO_TOOL,
     description: 'Echoes its text argument.',
     inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
+  },
+  {
+    name: LARGE_TOOL,
+    description: `Answers with a text of ${LARGE_BYTES} characters.`,
+    inputSchema: { type: 'object', properties: {} },
   },
   {
     name: SLEEP_TOOL,
@@ -39,6 +47,14 @@ let sessionCounter = 0;
 
 function result(id: string | number | undefined, value: unknown): string {
   return JSON.stringify({ jsonrpc: '2.0', id, result: value });
+}
+
+/** The large result around its id, built once: the upstream pays no JSON work per call. */
+const LARGE_RESULT = result(0, { content: [{ type: 'text', text: 'x'.repeat(LARGE_BYTES) }] });
+const [LARGE_PREFIX, LARGE_SUFFIX] = LARGE_RESULT.split('"id":0');
+
+function largeResult(id: string | number | undefined): string {
+  return `${LARGE_PREFIX}"id":${JSON.stringify(id)}${LARGE_SUFFIX}`;
 }
 
 /** Answers one POST body; resolves later only for the slow tool. */
@@ -66,6 +82,9 @@ export function answerPost(body: string): EchoReply | Promise<EchoReply> {
     case 'tools/list':
       return { status: 200, headers: JSON_HEADERS, body: result(message.id, { tools: TOOLS }) };
     case 'tools/call': {
+      if (message.params?.name === LARGE_TOOL) {
+        return { status: 200, headers: JSON_HEADERS, body: largeResult(message.id) };
+      }
       const reply: EchoReply = {
         status: 200,
         headers: JSON_HEADERS,

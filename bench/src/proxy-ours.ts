@@ -2,13 +2,14 @@
  * Child process: our proxy (apps/demo-proxy) in front of one upstream, started in-process with
  * its own config schema, logger and pool connector. Limits are raised so the bench measures
  * cost, not admission control: up to 1,000 requests in flight per session, 20,000 in total,
- * 1,000 streams per upstream TCP connection.
+ * 1,000 sessions per client address; the pool keeps its defaults.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { parseProxyConfig } from 'demo-proxy/src/config.ts';
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
 import { startProxy } from 'demo-proxy/src/proxy.ts';
+import { UNDICI_WINDOWS } from './client-ours.ts';
 import { sampleLiveHeap } from './heap-sampler.ts';
 import { childArgs, send, serveChild } from './ipc.ts';
 
@@ -29,9 +30,14 @@ const config = parseProxyConfig({
     maxConcurrentRequests: 20_000,
     maxConcurrentRequestsPerSession: 1_000,
   },
-  // 4 TCP connections per upstream origin (the default), 1,000 streams each (default 100):
-  // with 100, at most ~400 upstream requests are in flight at once, whatever the load.
-  pool: { connectionsPerOrigin: 4, maxConcurrentStreams: 1_000 },
+  // The pool's defaults: 4 TCP connections per upstream origin, up to 4,096 streams each.
+  // `--windows=undici`: undici's HTTP/2 receive windows instead of ours (the large scenario).
+  pool: {
+    connectionsPerOrigin: 4,
+    ...(args.windows === 'undici' ? UNDICI_WINDOWS : {}),
+  },
+  // The scale scenario opens 100 sessions from one address (default: 64 per client).
+  sessions: { maxSessionsPerClient: 1_000 },
   logLevel: 'silent',
 });
 const proxy = await startProxy({

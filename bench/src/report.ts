@@ -211,6 +211,57 @@ function proxyTables(cells: CellResult[]): string {
     .join('\n\n');
 }
 
+function largeTable(cells: CellResult[]): string {
+  const large = cells.filter((c) => c.scenario === 'large');
+  if (large.length === 0) return '';
+  const head = [
+    'path',
+    'in flight',
+    'calls/s (= MB/s)',
+    'calls/s ÷ undici windows',
+    'p50 ms',
+    'p99 ms',
+    'client CPU µs/call',
+    'proxy CPU µs/call',
+    'upstream CPU µs/call',
+    'client RSS MB',
+    'proxy RSS MB',
+    'errors',
+  ];
+  const rows = large.map((c) => {
+    if (c.missing !== undefined) return missingRow(c, head.length);
+    const before = find(
+      cells,
+      'large',
+      c.subject.replace(/, \w+ windows$/, ', undici windows'),
+      c.upstream,
+      c.concurrency,
+    );
+    return [
+      c.subject,
+      String(c.concurrency),
+      n(c.callsPerSec),
+      ratio(c.callsPerSec, before?.callsPerSec),
+      n(c.p50Ms, 2),
+      n(c.p99Ms, 2),
+      n(cpu(c, 'client')),
+      n(cpu(c, 'proxy')),
+      n(cpu(c, 'upstream')),
+      n(rss(c, 'client')),
+      n(rss(c, 'proxy')),
+      String(c.errors),
+    ];
+  });
+  return [
+    '## 3b. Large results: tools/call of 1 MB, our client, HTTP/2 flow control',
+    '',
+    "Our receive windows (1 MiB per stream, 10 MiB per connection) against undici 8.13.1's",
+    '(256 KiB, 512 KiB), direct over h2c and through our proxy (client and proxy pool alike).',
+    '',
+    table(head, rows),
+  ].join('\n');
+}
+
 function scaleTable(scale: ScaleResult | undefined): string {
   const title = '## 4. Scale: 500 ms tool, all calls in flight at once through our proxy';
   if (scale === undefined) return `${title}\n\nnot run`;
@@ -284,6 +335,8 @@ export function renderMarkdown(report: RunReport): string {
     clientTables(report.cells),
     '',
     proxyTables(report.cells),
+    '',
+    largeTable(report.cells),
     '',
     scaleTable(report.scale),
     errors.length > 0 ? `\n## Errors seen\n\n${errors.join('\n')}` : '',

@@ -11,7 +11,12 @@ import { answerOther, answerPost, type EchoReply } from './mcp-echo.ts';
 
 let accepted = 0;
 
-const h2 = http2.createServer({ settings: { maxConcurrentStreams: 100_000 } });
+// maxSessionMemory (MB; default 10): past it node refuses new streams with ENHANCE_YOUR_CALM,
+// and sixteen 1 MB results waiting for a client's window hold more than 10 MB.
+const h2 = http2.createServer({
+  settings: { maxConcurrentStreams: 100_000 },
+  maxSessionMemory: 256,
+});
 h2.on('connection', () => {
   accepted += 1;
 });

@@ -69,6 +69,14 @@ export interface ListenerOptions {
   onLimit: EdgeEvent;
 }
 
+/**
+ * HTTP/2 sessions of the front. `maxSessionMemory` (MB, node's default 10) bounds what one
+ * session may hold, answers waiting for the client's flow-control window included; past it node
+ * refuses new streams with ENHANCE_YOUR_CALM. Sixteen 1 MB tool results relayed to a client
+ * that reads with 64 KiB windows hold more than 10 MB (bench: the large scenario).
+ */
+const H2_SESSION_OPTIONS = { settings: { maxConcurrentStreams: 1000 }, maxSessionMemory: 64 };
+
 /** Starts listening; resolves once the port is bound. */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { listen, onRequest, headersTimeoutMs, edge, onLimit } = options;
@@ -97,7 +105,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         cert: readFileSync(listen.tls.cert),
         key: readFileSync(listen.tls.key),
         allowHTTP1: true,
-        settings: { maxConcurrentStreams: 1000 },
+        ...H2_SESSION_OPTIONS,
         handshakeTimeout: edge.handshakeTimeoutMs,
       },
       onRequest,
@@ -138,7 +146,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     // This server never listens (the front server hands it sockets), and Node starts the timer
     // that enforces headersTimeout on 'listening': start it. `close()` stops it.
     http1.emit('listening');
-    const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, onRequest);
+    const h2 = http2.createServer(H2_SESSION_OPTIONS, onRequest);
     h2.on('session', track);
     const h1 = http1;
     front = net.createServer({ pauseOnConnect: true }, (socket) => {
