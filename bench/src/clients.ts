@@ -88,6 +88,11 @@ export function toolCall(
   };
 }
 
+/** A piece of the right answer's bytes, for the raw floors (a substring search, no JSON work). */
+function answerFragment(tool: string): string {
+  return tool === LARGE_TOOL ? '"text":"xxxxxxxx' : `"text":${JSON.stringify(ECHO_ARGUMENTS.text)}`;
+}
+
 const BASE_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
@@ -117,6 +122,7 @@ const undiciRaw: ClientFactory = async (url, tool) => {
   };
   await post(JSON.stringify(INITIALIZED), headers);
   const bytes = toolCallBytes(tool);
+  const answer = answerFragment(tool);
   let id = 0;
   return {
     call: async () => {
@@ -129,6 +135,7 @@ const undiciRaw: ClientFactory = async (url, tool) => {
       });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text}`);
+      if (!text.includes(answer)) throw new Error(`wrong answer to ${tool}: ${text.slice(0, 80)}`);
     },
     close: () => pool.close(),
   };

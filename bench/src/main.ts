@@ -21,20 +21,27 @@ import { LARGE_TOOL } from './mcp-echo.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { type RunReport, renderMarkdown, type ScaleResult } from './report.ts';
 import { runScale } from './scale.ts';
+import { SMOKE_SCALE_SESSIONS, smokeFailures } from './smoke.ts';
 import { CONCURRENCY, checkTargets } from './targets.ts';
 
 const argv = process.argv.slice(2);
 const profile = argv.includes('--profile');
-const quick = argv.includes('--quick');
-const only = argv
-  .find((arg) => arg.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',');
+/** CI: one short round of each path people use; fails on errors and wrong answers only. */
+const smoke = argv.includes('--smoke');
+const quick = smoke || argv.includes('--quick');
+const only = smoke
+  ? ['client', 'proxy', 'large', 'scale']
+  : argv
+      .find((arg) => arg.startsWith('--only='))
+      ?.slice('--only='.length)
+      .split(',');
 const enabled = (scenario: string): boolean => only === undefined || only.includes(scenario);
 const inFlightArg = argv.find((arg) => arg.startsWith('--in-flight='));
-const LEVELS: readonly number[] = inFlightArg
-  ? inFlightArg.slice('--in-flight='.length).split(',').map(Number)
-  : CONCURRENCY;
+const LEVELS: readonly number[] = smoke
+  ? [16]
+  : inFlightArg
+    ? inFlightArg.slice('--in-flight='.length).split(',').map(Number)
+    : CONCURRENCY;
 
 const timing: Timing = quick
   ? { warmupMs: 500, durationMs: 500 }
@@ -101,10 +108,11 @@ async function startProxy(
  * upstream pool gets the same windows as the client).
  */
 async function runLarge(fast: BenchChild, fastH2: string): Promise<CellResult[]> {
-  const settings = [
+  const all = [
     { windows: 'ours', client: 'ours' },
     { windows: 'undici', client: 'ours-undici-windows' },
   ] as const;
+  const settings = smoke ? all.slice(0, 1) : all;
   const proxies = await Promise.all(
     settings.map(({ windows }) =>
       startProxy('proxy-ours.ts', `large-proxy-ours-${windows}`, fastH2, true, { windows }),
@@ -152,8 +160,10 @@ async function main(): Promise<RunReport> {
   // Cells that are compared with each other run back to back, so a change in the machine's
   // background load shifts both sides of a ratio alike.
   const clientKinds: Array<[string, ClientKind]> = [];
-  if (enabled('client'))
-    clientKinds.push(['client', 'ours'], ['client', 'sdk-v1'], ['client', 'sdk-v2']);
+  if (enabled('client')) {
+    clientKinds.push(['client', 'ours'], ['client', 'sdk-v1']);
+    if (!smoke) clientKinds.push(['client', 'sdk-v2']);
+  }
   if (enabled('floor')) clientKinds.push(['floor', 'undici'], ['floor', 'node-http2']);
   if (enabled('sdk-transport')) {
     // The SDK Clients over their own transports and over @mcp/sdk-transport.
@@ -222,7 +232,8 @@ async function main(): Promise<RunReport> {
           h2c: upstream.ours !== upstream.h1,
         },
       ];
-      for (const proxy of proxies) {
+      // The smoke run checks our proxy only, in front of both upstreams (h2c and HTTP/1.1).
+      for (const proxy of smoke ? proxies.filter((p) => p.script === 'proxy-ours.ts') : proxies) {
         const label = `proxy-${proxy.script.replace('.ts', '').replace('proxy-', '')}-${upstream.name}`;
         try {
           paths.push({
@@ -270,7 +281,7 @@ async function main(): Promise<RunReport> {
   if (enabled('scale')) {
     scale = await runScale({
       spawn,
-      quick,
+      sessions: smoke ? SMOKE_SCALE_SESSIONS : undefined,
       heapProfile: profileDir ? path.join(profileDir, 'scale-proxy-ours.heapprofile') : undefined,
     });
     log(`scale: ${JSON.stringify(scale)}`);
@@ -315,11 +326,17 @@ try {
   const report = await main();
   const markdown = renderMarkdown(report);
   await mkdir(resultsDir, { recursive: true });
-  const name = profile ? 'profile' : 'latest';
+  const name = smoke ? 'smoke' : profile ? 'profile' : 'latest';
   await writeFile(path.join(resultsDir, `${name}.md`), markdown);
   await writeFile(path.join(resultsDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(markdown);
   log(`wrote ${path.join(resultsDir, `${name}.md`)} and .json`);
+  if (smoke) {
+    const failures = smokeFailures(report.cells, report.scale);
+    for (const failure of failures) log(`FAILED ${failure}`);
+    log(failures.length === 0 ? 'bench smoke: passed' : `bench smoke: ${failures.length} failed`);
+    process.exitCode = failures.length === 0 ? 0 : 1;
+  }
 } finally {
   await stopAll();
 }

@@ -17,14 +17,16 @@ type Spawn = (script: string, args: Record<string, string | number>, label: stri
 
 export async function runScale(options: {
   spawn: Spawn;
-  quick: boolean;
+  /** Sessions (each with CALLS_PER_SESSION calls in flight); SESSIONS when unset. */
+  sessions?: number | undefined;
   /** Where to write a sampling heap profile of the proxy's live memory, if anywhere. */
   heapProfile?: string | undefined;
 }): Promise<ScaleResult> {
-  const calls = SESSIONS * CALLS_PER_SESSION;
+  const sessions = options.sessions ?? SESSIONS;
+  const calls = sessions * CALLS_PER_SESSION;
   const base = {
     calls,
-    sessions: SESSIONS,
+    sessions,
     completed: 0,
     errors: 0,
     seconds: 0,
@@ -58,7 +60,7 @@ export async function runScale(options: {
         client: SCALE_CLIENT,
         url: proxyUrl,
         tool: SLEEP_TOOL,
-        sessions: SESSIONS,
+        sessions,
         concurrency: CALLS_PER_SESSION,
       },
       'scale-load',
