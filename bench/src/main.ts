@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type CellResult, type CellSpec, missingCell, runGroup, type Timing } from './cell.ts';
+import { writeCharts } from './charts.ts';
 import { BenchChild } from './child-process.ts';
 import { type ClientKind, HTTP1_CLIENTS } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
@@ -331,6 +332,10 @@ try {
   await writeFile(path.join(resultsDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(markdown);
   log(`wrote ${path.join(resultsDir, `${name}.md`)} and .json`);
+  if (name === 'latest') {
+    const charts = await writeCharts(resultsDir, report.cells);
+    log(`wrote ${charts.length} charts: ${charts.join(', ')}`);
+  }
   if (smoke) {
     const failures = smokeFailures(report.cells, report.scale);
     for (const failure of failures) log(`FAILED ${failure}`);
