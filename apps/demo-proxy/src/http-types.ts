@@ -14,7 +14,7 @@ export interface ResponseSink {
   setHeader(name: string, value: string | number): unknown;
   writeHead(status: number, headers?: Record<string, string | number>): unknown;
   write(chunk: string): boolean;
-  end(chunk?: string): unknown;
+  end(chunk?: string | Uint8Array): unknown;
   once(event: 'close' | 'drain' | 'finish', listener: () => void): unknown;
   off(event: 'close' | 'drain' | 'finish', listener: () => void): unknown;
   flushHeaders?(): void;

@@ -6,6 +6,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   jsonRpcError,
+  rawJsonOf,
   SessionExpiredError,
   TimeoutError,
 } from '@mcp/connection-core';
@@ -16,7 +17,7 @@ import { clientGone, type ResponseSink } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { methodLabel, type RequestOutcome } from './metrics.ts';
 import { originBusyRejection } from './origin-busy.ts';
-import { sendEmpty, sendJson, sendRejection } from './replies.ts';
+import { sendEmpty, sendJson, sendJsonBytes, sendRejection } from './replies.ts';
 import type { ProxySession } from './session-registry.ts';
 import type { AcceptedFormats } from './validate.ts';
 
@@ -97,6 +98,8 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       maxTotalTimeoutMs: ctx.config.limits.maxTotalTimeoutMs,
       onMessage,
       headers: upstreamHeaders,
+      // The response goes to the client unchanged (same id): relay its bytes.
+      keepRawResponse: true,
     });
     outcome = isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
     answer(response);
@@ -154,7 +157,9 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       stream.send(response);
       stream.end();
     } else if (formats.json) {
-      sendJson(res, 200, response, headers);
+      const raw = rawJsonOf(response);
+      if (raw) sendJsonBytes(res, 200, raw, headers);
+      else sendJson(res, 200, response, headers);
     } else {
       const only = openEventStream(res, headers, ctx.config.limits.keepAliveMs);
       only.send(response);

@@ -19,6 +19,22 @@ export function sendJson(
   res.end(text);
 }
 
+/** Sends JSON bytes as they are (a message relayed unchanged) and ends the response. */
+export function sendJsonBytes(
+  res: ResponseSink,
+  status: number,
+  bytes: Uint8Array,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.writableEnded) return;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': bytes.byteLength,
+    ...headers,
+  });
+  res.end(bytes);
+}
+
 /**
  * Answers with an HTTP error whose body is a JSON-RPC error (what MCP clients read), with the
  * request's id when it is known.

@@ -29,6 +29,12 @@ export interface RequestOptions {
    * headers (content type, accept, session id, protocol version, last event id) cannot be set.
    */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Keep the bytes of the response when it came as a JSON body holding only it: `rawJsonOf()`
+   * returns them, so a proxy can relay the response without serialising it again. The bytes
+   * live as long as the response object.
+   */
+  keepRawResponse?: boolean;
 }
 
 export interface SendOptions {

@@ -8,3 +8,4 @@ export * from './message-queue.ts';
 export * from './metrics.ts';
 export { isSupportedNode, MIN_NODE_VERSION } from './node-version.ts';
 export * from './options.ts';
+export * from './raw-json.ts';

@@ -6,6 +6,7 @@ import {
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  keepRawJson,
   type McpConnectionError,
   ProtocolError,
   parseMessages,
@@ -254,6 +255,9 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     const bytes = await readBody(response, host.metrics, host.options.maxResponseBytes);
     if (this.#settled) return;
     const messages = parseMessages(bytes);
+    if (messages.length === 1 && this.#options?.keepRawResponse === true) {
+      keepRawJson(messages[0] as JsonRpcMessage, bytes);
+    }
     for (let i = 0; i < messages.length; i++) {
       const pending = this.#handle(messages[i] as JsonRpcMessage);
       if (pending !== undefined) await pending;
