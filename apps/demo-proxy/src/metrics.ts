@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { type RequestStats, RequestStatsTable } from './request-stats.ts';
 
 /** One upstream origin's TCP connections and streams, as the pool reports them. */
 export interface OriginTransportStats {
@@ -45,9 +46,8 @@ export type RequestOutcome =
 /** The proxy's Prometheus metrics, on a Registry of its own. */
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'upstream' | 'method' | 'outcome'>;
-  readonly requestDuration: Histogram<'upstream' | 'method'>;
-  readonly inFlight: Gauge<'upstream'>;
+  /** Requests total, in flight and their durations: plain counts read at scrape time. */
+  readonly #requests = new RequestStatsTable();
   readonly sessions: Gauge<'upstream'>;
   readonly httpResponses: Counter<'status'>;
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
@@ -57,25 +57,7 @@ export class ProxyMetrics {
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'mcp_proxy_requests_total',
-      help: 'JSON-RPC requests relayed upstream, by upstream, method and outcome.',
-      labelNames: ['upstream', 'method', 'outcome'],
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'mcp_proxy_request_duration_seconds',
-      help: 'Time from a request reaching the proxy to its response, in seconds.',
-      labelNames: ['upstream', 'method'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    });
-    this.inFlight = new Gauge({
-      name: 'mcp_proxy_requests_in_flight',
-      help: 'JSON-RPC requests waiting for their upstream response.',
-      labelNames: ['upstream'],
-      registers,
-    });
+    this.#requests.register(this.registry);
     this.sessions = new Gauge({
       name: 'mcp_proxy_sessions',
       help: 'Open downstream sessions (each with its own upstream session).',
@@ -132,6 +114,11 @@ export class ProxyMetrics {
         for (const s of transportStats()) this.set({ origin: s.origin }, s.streams);
       },
     });
+  }
+
+  /** The counts of relayed requests of `upstream` and `method` (see `methodLabel`). */
+  requestStats(upstream: string, method: string): RequestStats {
+    return this.#requests.get(upstream, method);
   }
 
   /** Prometheus text exposition. */

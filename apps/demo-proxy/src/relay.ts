@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   AbortedError,
   isJsonRpcErrorResponse,
@@ -56,8 +57,9 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   };
   res.once('close', onClose);
   session.inFlight.set(request.id, controller);
-  ctx.metrics.inFlight.inc({ upstream });
-  const endTimer = ctx.metrics.requestDuration.startTimer({ upstream, method });
+  const stats = ctx.metrics.requestStats(upstream, method);
+  stats.inFlight++;
+  const startedAt = performance.now();
 
   let stream: EventStream | undefined;
   const budget = ctx.config.edge.maxExchangeBufferBytes;
@@ -146,10 +148,9 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   } finally {
     res.off('close', onClose);
     session.inFlight.delete(request.id);
-    ctx.metrics.inFlight.dec({ upstream });
-    endTimer();
+    stats.inFlight--;
   }
-  ctx.metrics.requests.inc({ upstream, method, outcome });
+  stats.ended(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 
   function answer(response: JsonRpcResponse): void {
