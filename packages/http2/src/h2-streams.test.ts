@@ -405,4 +405,24 @@ describe('streams over h2c (node:http2 fixture)', () => {
     await expect(getClosed).resolves.toMatchObject({ endedByServer: true });
     expect(server.deleted).toHaveLength(1);
   });
+  it('after a GOAWAY, requests get a new connection though the GET stream stays on the old one', async () => {
+    server = await startH2Server({});
+    let getOpen = false;
+    server.intercept = (req, res) => {
+      if (req.method !== 'GET') return false;
+      getOpen = true;
+      sse(res, [': open\n\n']); // held open on the old connection after the GOAWAY
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true, requestTimeoutMs: 5_000 });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    await expect.poll(() => getOpen).toBe(true);
+    server.goaway();
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => connection?.request(request('ping', { i }))),
+    );
+    expect(answers.map((a) => a && 'result' in a)).toEqual([true, true, true, true]);
+    expect(server.connections).toBe(2);
+  });
 });

@@ -1,6 +1,5 @@
-import type { Socket } from 'node:net';
-import { guardHttp2Streams } from '@mcp/http2';
-import { buildConnector, Client, Pool } from 'undici';
+import { http2ClientFactory } from '@mcp/http2';
+import { buildConnector, Pool } from 'undici';
 import type { ParsedOriginPoolOptions } from './options.ts';
 
 export type HttpProtocol = 'h1' | 'h2';
@@ -53,27 +52,12 @@ export function createHttp2Pool(
       maxConcurrentStreams: options.maxConcurrentStreams,
       pingInterval: options.pingIntervalMs,
     },
-    factory: (poolOrigin, clientOptions) => {
-      const client: Client = new Client(poolOrigin, {
-        ...clientOptions,
-        connect: (opts, callback) =>
-          connector(opts, (...args) => {
-            const socket = args[1] as (Socket & { alpnProtocol?: string | false }) | null;
-            if (socket != null) {
-              guardHttp2Streams(socket);
-              const h2 = h2c || socket.alpnProtocol === 'h2';
-              // undici 8.13-8.14 reads a client's room from `pipelining` (1) while it has no
-              // session: after a GOAWAY, streams still open on the old session (GET streams)
-              // then keep it from ever connecting again, and a request dispatched to it waits
-              // for them for good. On HTTP/2 the room is the stream limit.
-              if (h2) client.pipelining = options.maxConcurrentStreams;
-              if (!h2c) onProtocol(h2 ? 'h2' : 'h1');
-            }
-            callback(...args);
-          }),
-      });
-      return client;
-    },
+    factory: http2ClientFactory({
+      connect: connector,
+      h2c,
+      maxConcurrentStreams: options.maxConcurrentStreams,
+      ...(h2c ? {} : { onProtocol }),
+    }),
   };
   return new Pool(origin, poolOptions);
 }
