@@ -366,9 +366,13 @@ export class Http2Connection implements Connection {
     this.#replayExchange?.fail(closedError);
     const stream = this.#serverStream;
     this.#serverStream = undefined;
-    stream?.stop();
     this.queue.close();
-    if (this.session.sessionId !== undefined) await this.#deleteSession();
+    if (this.session.sessionId !== undefined) {
+      // The server ends the GET stream when it deletes the session: no reset needed.
+      stream?.finish();
+      await this.#deleteSession();
+    }
+    stream?.stop();
     await stream?.done;
     await this.#dispatcher.close();
   }

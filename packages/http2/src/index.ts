@@ -16,6 +16,7 @@ export {
   h2FlowControl,
   MAX_WINDOW_SIZE,
 } from './flow-control.ts';
+export { type Http2ClientFactoryOptions, http2ClientFactory } from './http2-clients.ts';
 export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
