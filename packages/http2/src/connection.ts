@@ -3,18 +3,23 @@ import {
   type Connection,
   ConnectionClosedError,
   ConnectionMetrics,
+  type DiscoverResult,
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  LEGACY_PROTOCOL_VERSION,
+  type McpEra,
   MessageQueue,
+  MODERN_PROTOCOL_VERSION,
   type RequestOptions,
   type SendOptions,
   SessionExpiredError,
 } from '@mcp/connection-core';
 import { http2Channels, type ServerStreamEndMessage } from './channels.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
+import { negotiate, withEnvelope } from './era.ts';
 import { RequestExchange } from './exchange.ts';
 import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
@@ -89,6 +94,14 @@ export class Http2Connection implements Connection {
     return this.session.protocolVersion;
   }
 
+  get era(): McpEra | undefined {
+    return this.session.era;
+  }
+
+  get discovery(): DiscoverResult | undefined {
+    return this.session.discovery;
+  }
+
   /** 'h2' or 'h1' once a connection is up (h2c is known to be 'h2' from the start). */
   get httpProtocol(): 'h1' | 'h2' | undefined {
     return this.#dispatcher.protocol;
@@ -107,6 +120,16 @@ export class Http2Connection implements Connection {
   }
 
   request(message: JsonRpcRequest, options?: RequestOptions): Promise<JsonRpcResponse> {
+    if (this.#closed) return Promise.reject(new ConnectionClosedError());
+    const envelope = this.session.envelope;
+    if (message.method === 'initialize' && this.options.era !== LEGACY_PROTOCOL_VERSION) {
+      return negotiate(this, message, options);
+    }
+    return this.send(envelope === undefined ? message : withEnvelope(message, envelope), options);
+  }
+
+  /** Sends a request as it is: the era's envelope, if any, is already in it. */
+  send(message: JsonRpcRequest, options: RequestOptions | undefined): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     if (message.method === 'initialize') this.session.initializeRequest = message;
     const exchange = new RequestExchange(this, message, options);
@@ -128,6 +151,8 @@ export class Http2Connection implements Connection {
   async notify(notification: JsonRpcNotification, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     const method = notification.method;
+    // The stateless era has no handshake to complete: `initialized` has no one to go to.
+    if (method === INITIALIZED && this.session.era === MODERN_PROTOCOL_VERSION) return;
     if (method === INITIALIZED) this.session.initializedNotification = notification;
     await this.#sendOneWay(notification, method, options, true);
     this.metrics.notificationSent(method);
@@ -225,7 +250,8 @@ export class Http2Connection implements Connection {
   }
 
   sendCancelled(id: JsonRpcId, reason: string): void {
-    if (this.#closed) return;
+    // In the stateless era the reset stream is the cancellation: nothing more to send.
+    if (this.#closed || this.session.era === MODERN_PROTOCOL_VERSION) return;
     const method = 'notifications/cancelled';
     const notification: JsonRpcNotification = {
       jsonrpc: '2.0',
@@ -336,6 +362,7 @@ export class Http2Connection implements Connection {
 
   #startServerStream(): void {
     if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
+    if (this.session.era === MODERN_PROTOCOL_VERSION) return; // no GET stream in that era
     const generation = this.session.generation;
     const stream = new ServerStream(this);
     this.#serverStream = stream;
