@@ -16,12 +16,16 @@ import {
   type RequestOptions,
   type SendOptions,
   SessionExpiredError,
+  type SubscriptionFilter,
+  UnsupportedError,
 } from '@mcp/connection-core';
 import { http2Channels, type ServerStreamEndMessage } from './channels.ts';
+import { deleteSession } from './delete-session.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
 import { negotiate, withEnvelope } from './era.ts';
 import { RequestExchange } from './exchange.ts';
 import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
+import { InputRounds } from './input-rounds.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import {
   type Http2ConnectionOptions,
@@ -31,10 +35,9 @@ import {
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
 import { type SessionMark, SessionState, withOwnHeaders } from './session.ts';
+import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
-/** The longest `close()` waits for the server to answer its DELETE. */
-const DELETE_TIMEOUT_MS = 5000;
 
 /**
  * Creates a connection to an MCP server over the Streamable HTTP transport, multiplexing
@@ -60,6 +63,7 @@ export class Http2Connection implements Connection {
   #reinitializing: Promise<void> | undefined;
   /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
   #replayExchange: RequestExchange | undefined;
+  readonly #input = new InputRounds();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -125,7 +129,10 @@ export class Http2Connection implements Connection {
     if (message.method === 'initialize' && this.options.era !== LEGACY_PROTOCOL_VERSION) {
       return negotiate(this, message, options);
     }
-    return this.send(envelope === undefined ? message : withEnvelope(message, envelope), options);
+    if (envelope === undefined) return this.send(message, options);
+    const send = (m: JsonRpcRequest) => this.send(m, options);
+    const timeoutMs = options?.timeoutMs ?? this.options.requestTimeoutMs;
+    return this.#input.request(send, withEnvelope(message, envelope), options, timeoutMs);
   }
 
   /** Sends a request as it is: the era's envelope, if any, is already in it. */
@@ -166,6 +173,8 @@ export class Http2Connection implements Connection {
    */
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
+    // 2026-07-28: the answer to an input request of a multi round-trip request (InputRounds).
+    if (this.#input.answer(response)) return;
     const session = this.session.answerBelongsTo(response.id);
     await this.#sendOneWay(response, 'response', options, true, false, session);
   }
@@ -192,6 +201,15 @@ export class Http2Connection implements Connection {
   /** True while a GET stream is open or being (re)opened. */
   get serverStreamOpen(): boolean {
     return this.#serverStream !== undefined;
+  }
+
+  /** 2026-07-28: opens a `subscriptions/listen` request, its notifications an async iterable. */
+  listen(filter: SubscriptionFilter, options: SubscriptionOptions = {}): Subscription {
+    if (this.session.era !== MODERN_PROTOCOL_VERSION) {
+      throw new UnsupportedError('subscriptions/listen', 'the connection speaks 2025-11-25');
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.maxTotalTimeoutMs;
+    return new Subscription((m, o) => this.request(m, o), filter, { ...options, timeoutMs });
   }
 
   receive(): Promise<JsonRpcMessage | undefined> {
@@ -389,24 +407,8 @@ export class Http2Connection implements Connection {
     this.#serverStream = undefined;
     stream?.stop();
     this.queue.close();
-    if (this.session.sessionId !== undefined) await this.#deleteSession();
+    if (this.session.sessionId !== undefined) await deleteSession(this.target, this.session);
     await stream?.done;
     await this.#dispatcher.close();
-  }
-
-  /** DELETE ends the session on the server; 405 (not allowed) and failures are fine. */
-  async #deleteSession(): Promise<void> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT_MS);
-    try {
-      const pending = this.session.deleteHeaders();
-      const headers = pending instanceof Promise ? await pending : pending;
-      const response = await sendHttp(this.target, 'DELETE', headers, null, controller.signal);
-      await response.body.dump().catch(noop);
-    } catch {
-      // The session ends with us either way; a server that cannot hear it times it out.
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

@@ -2,6 +2,8 @@ import {
   decodeHeaderValue,
   EraNegotiationError,
   encodeHeaderValue,
+  isJsonRpcRequest,
+  type JsonRpcMessage,
   MetaKey,
 } from '@mcp/connection-core';
 import {
@@ -33,7 +35,9 @@ async function modernConnection(
   connection = createHttp2Connection({ url: modern.url, h2c: true, era });
   const capabilities = { sampling: {}, elicitation: { form: {} } };
   const answer = await connection.request(initializeRequest('2025-11-25', capabilities));
-  expect(answer).toHaveProperty('result.protocolVersion', '2026-07-28');
+  // The version asked for, so handshake code goes on working; the era says what is spoken.
+  expect(answer).toHaveProperty('result.protocolVersion', '2025-11-25');
+  expect(connection.protocolVersion).toBe('2026-07-28');
   await connection.notify(initialized);
   return connection;
 }
@@ -112,6 +116,60 @@ describe("era 'auto' and '2026-07-28' against the SDK v2 server (createMcpHandle
       confirm: { action: 'accept', content: { confirm: true } },
     };
     expect(textOf(await conn.request(retry))).toBe('confirmed: yes');
+  });
+});
+
+describe('multi round-trip requests through onMessage / respond', () => {
+  it('asks onMessage as a server-to-client request, and retries with the answer', async () => {
+    const conn = await modernConnection('2026-07-28');
+    const asked: JsonRpcMessage[] = [];
+    const onMessage = (message: JsonRpcMessage): void => {
+      asked.push(message);
+      if (!isJsonRpcRequest(message)) return;
+      const answer = { action: 'accept', content: { confirm: false } };
+      conn.respond({ jsonrpc: '2.0', id: message.id, result: answer }).catch(() => {});
+    };
+    const question = call('confirm', { what: 'deploy' });
+    const answer = await conn.request(question, { onMessage });
+    expect(textOf(answer)).toBe('confirmed: no');
+    expect(answer.id).toBe(question.id);
+    expect(asked).toMatchObject([{ method: 'elicitation/create', id: `${question.id}/1/confirm` }]);
+    const calls = modern?.seenHeaders.filter((h) => h['mcp-name'] === 'confirm');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('stops waiting for an answer when the caller aborts', async () => {
+    const conn = await modernConnection('2026-07-28');
+    const controller = new AbortController();
+    const pending = conn.request(call('confirm', { what: 'x' }), {
+      signal: controller.signal,
+      onMessage: () => controller.abort(),
+    });
+    await expect(pending).rejects.toMatchObject({ code: 'MCP_ABORTED' });
+  });
+});
+
+describe('subscriptions/listen as an async iterable', () => {
+  it('yields the change notifications in order, and close() ends it locally', async () => {
+    const conn = await modernConnection('2026-07-28');
+    const subscription = conn.listen({ toolsListChanged: true });
+    expect(await subscription.acknowledged).toMatchObject({ toolsListChanged: true });
+    modern?.toolsChanged();
+    modern?.toolsChanged();
+    const seen: string[] = [];
+    for await (const notification of subscription) {
+      seen.push(notification.method);
+      if (seen.length === 2) break; // leaving the loop closes the subscription
+    }
+    expect(seen).toEqual(['notifications/tools/list_changed', 'notifications/tools/list_changed']);
+    expect(await subscription.ended).toBe('local');
+  });
+
+  it('is refused on a 2025-11-25 connection', async () => {
+    legacy = await startSdkServer({ mode: 'json' });
+    connection = createHttp2Connection({ url: legacy.url, serverStream: false });
+    await connection.request(initializeRequest());
+    expect(() => connection?.listen({ toolsListChanged: true })).toThrow(/not supported/);
   });
 });
 

@@ -102,11 +102,16 @@ function asDiscovery(result: unknown): DiscoverResult | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The `initialize` result a 2025-11-25 caller expects, from a discovery. */
+/**
+ * The `initialize` result a 2025-11-25 caller expects, from a discovery. It names the version
+ * the caller asked for, so code (or a proxied client) that checks it goes on working;
+ * `Connection.era` and `protocolVersion` say what is spoken.
+ */
 function initializeAnswer(initialize: JsonRpcRequest, discovery: DiscoverResult): JsonRpcResponse {
   const serverInfo = discovery._meta?.[MetaKey.SERVER_INFO];
+  const asked = (initialize.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
   const result: Record<string, unknown> = {
-    protocolVersion: MODERN_PROTOCOL_VERSION,
+    protocolVersion: typeof asked === 'string' ? asked : MODERN_PROTOCOL_VERSION,
     capabilities: discovery.capabilities,
     serverInfo: serverInfo ?? { name: 'unknown', version: 'unknown' },
   };

@@ -9,6 +9,7 @@ export {
   type FallbackResult,
   LEGACY_FALLBACK_STATUSES,
 } from './fallback.ts';
+export { MAX_INPUT_ROUNDS } from './input-rounds.ts';
 export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
@@ -25,3 +26,8 @@ export {
 } from './options.ts';
 export type { ServerStreamEnd } from './server-stream.ts';
 export { guardHttp2Streams } from './stream-guard.ts';
+export {
+  Subscription,
+  type SubscriptionEnd,
+  type SubscriptionOptions,
+} from './subscription.ts';
