@@ -1,6 +1,7 @@
 // Both MCP eras through the proxy: every client/upstream pair, with the official SDKs as peers
 // (SDK v2 client and server for 2026-07-28, SDK v1 and v2 for 2025-11-25).
 
+import { createHttp2Connection } from '@mcp/http2';
 import {
   type SdkServer,
   type SdkV2ModernServer,
@@ -19,7 +20,7 @@ import { parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
-import { connectClient, MCP_HEADERS, raw, textOf } from './test-support.ts';
+import { connectClient, INITIALIZE, MCP_HEADERS, raw, textOf } from './test-support.ts';
 
 type UpstreamEra = '2025-11-25' | '2026-07-28' | 'both';
 
@@ -109,6 +110,30 @@ describe('2026-07-28 client, 2026-07-28 upstream (stateless relay)', () => {
     expect(await changed).toBe('notifications/tools/list_changed');
     await subscription.close();
     expect(await subscription.closed).toBe('local');
+  });
+
+  it('our client (h2c): a closed request stream cancels the upstream call', async () => {
+    modernUpstream = await startSdkV2ModernServer({ http: 'h2c', legacy: 'reject' });
+    const endpoint = await startBehind(modernUpstream.url, 'both');
+    const connection = createHttp2Connection({ url: endpoint, h2c: true, era: 'auto' });
+    clients.push(connection);
+    await connection.request({ ...INITIALIZE, jsonrpc: '2.0' });
+    expect(connection.era).toBe('2026-07-28');
+    const controller = new AbortController();
+    const slow = connection.request(
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { ms: 60_000 } },
+      },
+      { signal: controller.signal },
+    );
+    await modernUpstream.slowRunning.waitFor(1);
+    controller.abort();
+    await expect(slow).rejects.toMatchObject({ code: 'MCP_ABORTED' });
+    await modernUpstream.slowRunning.waitFor(0);
+    expect(modernUpstream.cancelled()).toBe(1);
   });
 
   it('answers 400 when the headers do not match the body, and relays nothing', async () => {

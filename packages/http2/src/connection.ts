@@ -4,6 +4,7 @@ import {
   ConnectionClosedError,
   ConnectionMetrics,
   type DiscoverResult,
+  envelopeOf,
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
@@ -126,7 +127,9 @@ export class Http2Connection implements Connection {
   request(message: JsonRpcRequest, options?: RequestOptions): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     const envelope = this.session.envelope;
-    if (message.method === 'initialize' && this.options.era !== LEGACY_PROTOCOL_VERSION) {
+    // The handshake to translate; an `initialize` that carries the envelope is sent as it is.
+    const handshake = message.method === 'initialize' && envelopeOf(message) === undefined;
+    if (handshake && this.options.era !== LEGACY_PROTOCOL_VERSION) {
       return negotiate(this, message, options);
     }
     if (envelope === undefined) return this.send(message, options);

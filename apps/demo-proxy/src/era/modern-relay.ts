@@ -59,7 +59,7 @@ export async function relayModern(ctx: ProxyContext, exchange: ModernExchange): 
   };
   const answer = (response: JsonRpcResponse): void => {
     if (stream === undefined && formats.json) {
-      sendJson(res, 200, response);
+      sendJson(res, statusOf(response), response);
       return;
     }
     stream ??= openEventStream(res, {}, ctx.config.limits.keepAliveMs);
@@ -91,6 +91,25 @@ export async function relayModern(ctx: ProxyContext, exchange: ModernExchange): 
     endTimer();
   }
   ctx.metrics.requests.inc({ ...labels, outcome });
+}
+
+/**
+ * The HTTP status the era gives an error the server answered before running anything (the
+ * Connection resolves with the JSON-RPC error, not the status): 404 for an unknown method, 400
+ * for a rejected request. Handlers' own errors stay in-band (200).
+ */
+const LADDER_STATUS: Readonly<Record<number, number>> = {
+  [-32700]: 400,
+  [-32600]: 400,
+  [-32601]: 404,
+  [-32020]: 400,
+  [-32021]: 400,
+  [-32022]: 400,
+};
+
+function statusOf(response: JsonRpcResponse): number {
+  if (!isJsonRpcErrorResponse(response)) return 200;
+  return LADDER_STATUS[response.error.code] ?? 200;
 }
 
 function failed(

@@ -10,7 +10,7 @@ import type { ProxyContext } from '../context.ts';
  */
 const shared = new WeakMap<ProxyContext, Map<string, Promise<Connection>>>();
 
-export function statelessConnection(
+export async function statelessConnection(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
 ): Promise<Connection> {
@@ -20,17 +20,19 @@ export function statelessConnection(
     shared.set(ctx, byUpstream);
   }
   const found = byUpstream.get(upstream.name);
-  if (found !== undefined) return found;
+  if (found !== undefined) {
+    const connection = await found.catch(() => undefined);
+    if (connection !== undefined && !connection.closed) return connection;
+    if (byUpstream.get(upstream.name) === found) byUpstream.delete(upstream.name);
+    return statelessConnection(ctx, upstream);
+  }
   const connecting = ctx.connector.connect(upstream, `stateless:${upstream.name}`, {
     ...upstream.headers,
   });
   byUpstream.set(upstream.name, connecting);
   // A failure is the caller's to report; the next request tries again.
-  connecting.then(
-    (connection) => {
-      if (connection.closed) byUpstream.delete(upstream.name);
-    },
-    () => byUpstream.delete(upstream.name),
-  );
+  connecting.catch(() => {
+    if (byUpstream.get(upstream.name) === connecting) byUpstream.delete(upstream.name);
+  });
   return connecting;
 }
