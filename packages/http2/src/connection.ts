@@ -408,9 +408,13 @@ export class Http2Connection implements Connection {
     this.#replayExchange?.fail(closedError);
     const stream = this.#serverStream;
     this.#serverStream = undefined;
-    stream?.stop();
     this.queue.close();
-    if (this.session.sessionId !== undefined) await deleteSession(this.target, this.session);
+    if (this.session.sessionId !== undefined) {
+      // The server ends the GET stream when it deletes the session: no reset needed.
+      stream?.finish();
+      await deleteSession(this.target, this.session);
+    }
+    stream?.stop();
     await stream?.done;
     await this.#dispatcher.close();
   }
