@@ -55,18 +55,23 @@ async function startBehind(
   return `${proxy.url}/example/mcp`;
 }
 
-async function modernClient(endpoint: string, token = 'alice'): Promise<ModernClient> {
+async function modernClient(
+  endpoint: string,
+  token = 'alice',
+  capabilities: Record<string, object> = { elicitation: { form: {} } },
+): Promise<ModernClient> {
   const client = new ModernClient(
     { name: 'modern-test', version: '1.0.0' },
     {
-      capabilities: { elicitation: { form: {} } },
+      capabilities,
       versionNegotiation: { mode: { pin: '2026-07-28' } },
     },
   );
-  client.setRequestHandler('elicitation/create', async () => ({
-    action: 'accept',
-    content: { confirm: true },
-  }));
+  if (capabilities.elicitation !== undefined)
+    client.setRequestHandler('elicitation/create', async () => ({
+      action: 'accept',
+      content: { confirm: true },
+    }));
   const transport = new ModernTransport(new URL(endpoint), {
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
@@ -185,6 +190,10 @@ describe('2026-07-28 client, 2025-11-25-only upstream (bridge onto legacy sessio
     const bob = await modernClient(endpoint, 'bob');
     expect(textOf(await bob.callTool({ name: 'echo', arguments: { text: 'c' } }))).toBe('c');
     expect(legacyUpstream.sessionCount).toBe(2);
+    // The same client declaring other capabilities gets a session of its own too.
+    const aliceBare = await modernClient(endpoint, 'alice', {});
+    expect(textOf(await aliceBare.callTool({ name: 'echo', arguments: { text: 'd' } }))).toBe('d');
+    expect(legacyUpstream.sessionCount).toBe(3);
   });
 
   it("'per-request' (stateless mode) ends each upstream session once answered", async () => {
