@@ -25,6 +25,8 @@ function ours(options: Partial<Http2ConnectionOptions>): ClientFactory {
   };
 }
 
-export const oursClient = ours({});
+export const oursClient = ours({ era: '2025-11-25' });
+/** The same client speaking MCP 2026-07-28 (stateless: `_meta` and standard headers per call). */
+export const oursModernClient = ours({ era: '2026-07-28' });
 /** The same client with undici's default windows: what HTTP/2 flow control was before. */
-export const oursUndiciWindows = ours(UNDICI_WINDOWS);
+export const oursUndiciWindows = ours({ era: '2025-11-25', ...UNDICI_WINDOWS });

@@ -15,6 +15,7 @@ export interface BenchClient {
 export type ClientKind =
   | 'ours'
   | 'ours-undici-windows'
+  | 'ours-modern'
   | 'sdk-v1'
   | 'sdk-v2'
   | 'sdk-v1-ours'
@@ -208,5 +209,7 @@ export async function clientFactory(kind: ClientKind): Promise<ClientFactory> {
       return (await import('./client-ours.ts')).oursClient;
     case 'ours-undici-windows':
       return (await import('./client-ours.ts')).oursUndiciWindows;
+    case 'ours-modern':
+      return (await import('./client-ours.ts')).oursModernClient;
   }
 }

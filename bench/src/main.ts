@@ -5,8 +5,8 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,sdk-transport,proxy,large,scale, --in-flight=1,16,256,
- * --rounds=N.
+ * summarise them), --only=client,floor,sdk-transport,proxy,large,eras,scale,
+ * --in-flight=1,16,256, --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -137,6 +137,40 @@ async function runLarge(fast: BenchChild, fastH2: string): Promise<CellResult[]>
   } finally {
     await Promise.all(proxies.map(({ proxy }) => proxy.stop()));
   }
+}
+
+/**
+ * Eras: our client through our proxy to the fast upstream (h2c all the way), once speaking
+ * 2025-11-25 (a session) and once 2026-07-28 (stateless: envelope, standard headers, no
+ * session), the proxy relaying each era as it is (`era: 'both'`). Same proxy process.
+ */
+async function erasScenario(fast: BenchChild, fastH2: string): Promise<CellResult[]> {
+  const { proxy, url } = await startProxy('proxy-ours.ts', 'proxy-ours-eras', fastH2, true, {
+    era: 'both',
+  });
+  const cells: CellResult[] = [];
+  try {
+    for (const concurrency of LEVELS) {
+      const eras = [
+        { subject: '2025-11-25', client: 'ours' as const },
+        { subject: '2026-07-28', client: 'ours-modern' as const },
+      ];
+      const specs = eras.map(({ subject, client }) => ({
+        scenario: 'eras',
+        subject,
+        upstreamName: 'fast',
+        client,
+        url,
+        concurrency,
+        upstream: fast,
+        proxy,
+      }));
+      cells.push(...(await group(specs)));
+    }
+  } finally {
+    await proxy.stop();
+  }
+  return cells;
 }
 
 async function main(): Promise<RunReport> {
@@ -276,6 +310,7 @@ async function main(): Promise<RunReport> {
   }
 
   if (enabled('large')) cells.push(...(await runLarge(fast, fastH2)));
+  if (enabled('eras')) cells.push(...(await erasScenario(fast, fastH2)));
 
   await Promise.all([fast.stop(), sdk.stop()]);
 

@@ -211,6 +211,31 @@ function proxyTables(cells: CellResult[]): string {
     .join('\n\n');
 }
 
+function erasTable(cells: CellResult[]): string {
+  const eraCells = cells.filter((c) => c.scenario === 'eras');
+  if (eraCells.length === 0) return '';
+  const head = ['era', 'in flight', 'calls/s', 'p50 ms', 'p99 ms', 'client CPU µs/call'];
+  head.push('proxy CPU µs/call', 'upstream CPU µs/call', 'proxy CPU ÷ 2025-11-25', 'errors');
+  const rows = eraCells.map((c) => {
+    if (c.missing !== undefined) return missingRow(c, head.length);
+    const legacy = find(cells, 'eras', '2025-11-25', c.upstream, c.concurrency);
+    return [
+      c.subject,
+      String(c.concurrency),
+      n(c.callsPerSec),
+      n(c.p50Ms, 2),
+      n(c.p99Ms, 2),
+      n(cpu(c, 'client')),
+      n(cpu(c, 'proxy')),
+      n(cpu(c, 'upstream')),
+      ratio(cpu(c, 'proxy'), cpu(legacy, 'proxy')),
+      String(c.errors),
+    ];
+  });
+  const title = '## 3b. Eras: our client through our proxy, 2025-11-25 (session) vs 2026-07-28';
+  return `${title}\n\n${table(head, rows)}\n`;
+}
+
 function largeTable(cells: CellResult[]): string {
   const large = cells.filter((c) => c.scenario === 'large');
   if (large.length === 0) return '';
@@ -253,7 +278,7 @@ function largeTable(cells: CellResult[]): string {
     ];
   });
   return [
-    '## 3b. Large results: tools/call of 1 MB, our client, HTTP/2 flow control',
+    '## 3c. Large results: tools/call of 1 MB, our client, HTTP/2 flow control',
     '',
     "Our receive windows (1 MiB per stream, 10 MiB per connection) against undici 8.13.1's",
     '(256 KiB, 512 KiB), direct over h2c and through our proxy (client and proxy pool alike).',
@@ -336,6 +361,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
     proxyTables(report.cells),
     '',
+    erasTable(report.cells),
     largeTable(report.cells),
     '',
     scaleTable(report.scale),

@@ -52,6 +52,8 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
         reinitialize: true,
+        // A 2025-11-25 client of a modern-only upstream: initialize becomes discovery there.
+        era: upstream.era === '2026-07-28' ? '2026-07-28' : '2025-11-25',
         // The session's GET stream follows the client's (UpstreamStreamFollower).
         serverStream: 'on-demand',
       });

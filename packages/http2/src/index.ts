@@ -17,6 +17,7 @@ export {
   MAX_WINDOW_SIZE,
 } from './flow-control.ts';
 export { type Http2ClientFactoryOptions, http2ClientFactory } from './http2-clients.ts';
+export { MAX_INPUT_ROUNDS } from './input-rounds.ts';
 export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
@@ -33,3 +34,8 @@ export {
 } from './options.ts';
 export type { ServerStreamEnd } from './server-stream.ts';
 export { guardHttp2Streams } from './stream-guard.ts';
+export {
+  Subscription,
+  type SubscriptionEnd,
+  type SubscriptionOptions,
+} from './subscription.ts';
