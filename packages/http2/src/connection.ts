@@ -25,9 +25,10 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { type SessionMark, SessionState, withOwnHeaders } from './session.ts';
+import { type AdoptedSession, type SessionMark, SessionState, withOwnHeaders } from './session.ts';
 
 const INITIALIZED = 'notifications/initialized';
+
 /** The longest `close()` waits for the server to answer its DELETE. */
 const DELETE_TIMEOUT_MS = 5000;
 
@@ -148,11 +149,35 @@ export class Http2Connection implements Connection {
   /**
    * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized, if
    * it is not yet) and keeps it open, reopened as in 'auto', until `closeServerStream()`.
+   * `lastEventId` (see `serverEventIdOf`) resumes a stream another connection followed; it is
+   * ignored while a stream is open.
    */
-  openServerStream(): void {
+  openServerStream(lastEventId?: string): void {
     if (this.options.serverStream !== 'on-demand') return;
     this.#serverStreamWanted = true;
-    if (this.session.initializedNotification !== undefined) this.#startServerStream();
+    if (this.session.initializedNotification !== undefined) this.#startServerStream(lastEventId);
+  }
+
+  /**
+   * Continues a session that another connection (another process, say) initialized: requests
+   * carry its id and protocol version from now on, and `initialize` is what `reinitialize`
+   * replays. Only before the first request.
+   */
+  adoptSession(session: AdoptedSession): void {
+    this.session.initializeRequest = session.initialize;
+    this.session.initializedNotification = { jsonrpc: '2.0', method: INITIALIZED };
+    this.session.established(session.sessionId, session.protocolVersion);
+  }
+
+  /**
+   * Ends the session on the server (DELETE) and closes the connection. Resolves with the
+   * server's status (404: the session was not known there any more), or undefined when no
+   * answer came.
+   */
+  async endSession(): Promise<number | undefined> {
+    const status = this.#closed ? undefined : await this.#deleteSession();
+    await this.close();
+    return status;
   }
 
   /** With `serverStream: 'on-demand'`: closes the GET stream (its request is aborted). */
@@ -334,10 +359,10 @@ export class Http2Connection implements Connection {
     }
   }
 
-  #startServerStream(): void {
+  #startServerStream(lastEventId?: string): void {
     if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
     const generation = this.session.generation;
-    const stream = new ServerStream(this);
+    const stream = new ServerStream(this, lastEventId);
     this.#serverStream = stream;
     stream.done.then((end) => {
       if (this.#serverStream === stream) this.#serverStream = undefined;
@@ -362,13 +387,15 @@ export class Http2Connection implements Connection {
     this.#serverStream = undefined;
     stream?.stop();
     this.queue.close();
-    if (this.session.sessionId !== undefined) await this.#deleteSession();
+    if (this.session.sessionId !== undefined && this.options.endSessionOnClose) {
+      await this.#deleteSession();
+    }
     await stream?.done;
     await this.#dispatcher.close();
   }
 
   /** DELETE ends the session on the server; 405 (not allowed) and failures are fine. */
-  async #deleteSession(): Promise<void> {
+  async #deleteSession(): Promise<number | undefined> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT_MS);
     try {
@@ -376,8 +403,10 @@ export class Http2Connection implements Connection {
       const headers = pending instanceof Promise ? await pending : pending;
       const response = await sendHttp(this.target, 'DELETE', headers, null, controller.signal);
       await response.body.dump().catch(noop);
+      return response.statusCode;
     } catch {
       // The session ends with us either way; a server that cannot hear it times it out.
+      return undefined;
     } finally {
       clearTimeout(timer);
     }

@@ -16,6 +16,14 @@ const GET_BASE: HeaderRecord = { accept: 'text/event-stream' };
 /** Server requests whose session is remembered for their answer, at most (oldest forgotten). */
 const MAX_REMEMBERED_SERVER_REQUESTS = 4096;
 
+/** A session another connection initialized (see `Http2Connection.adoptSession`). */
+export interface AdoptedSession {
+  sessionId: string;
+  protocolVersion: string;
+  /** The `initialize` request that opened it (replayed by `reinitialize`). */
+  initialize: JsonRpcRequest;
+}
+
 /** A session as one generation of the connection: its number, and the id the server gave it. */
 export interface SessionMark {
   generation: number;
