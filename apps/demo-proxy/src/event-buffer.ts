@@ -69,6 +69,11 @@ export class EventBuffer {
     return this.#events.filter((e) => e.seq > this.#delivered);
   }
 
+  /** The tag of the newest event (or of where the buffer started), if any. */
+  get lastTag(): string | undefined {
+    return this.#lastTag;
+  }
+
   /** The id of the newest event pushed (sequence 0 before the first). */
   get lastId(): string {
     return this.#idOf(this.#next - 1);

@@ -96,14 +96,15 @@ export class FallbackConnection implements Connection, ServerStreamControl {
   }
 
   /**
-   * Continues an upstream session another replica opened (see `Http2Connection.adoptSession`);
-   * false when this connection cannot (it is not a Streamable HTTP one).
+   * Continues an upstream session another replica opened, or marks the one this connection
+   * opened as shared (see `Http2Connection.adoptSession`); false when this connection cannot
+   * (a legacy HTTP+SSE session lives in one process).
    */
   adoptSession(session: AdoptedSession): boolean {
     const adoptable = this.#current as Connection & {
       adoptSession?: (session: AdoptedSession) => void;
     };
-    if (this.#initialized || typeof adoptable.adoptSession !== 'function') return false;
+    if (typeof adoptable.adoptSession !== 'function') return false;
     this.#initialized = true;
     adoptable.adoptSession(session);
     return true;

@@ -118,7 +118,8 @@ export class SealedSessionStore implements SessionStore {
     // A session whose id went out already, or that has no upstream id to seal, stays here.
     if (headersSent || !('result' in response) || upstreamSessionId === undefined)
       return session.id;
-    if (version === undefined) return session.id;
+    if (version === undefined || !shareable(session, upstreamSessionId, version, request))
+      return session.id;
     const token = this.seal({
       u: session.upstream.name,
       s: upstreamSessionId,
@@ -146,17 +147,31 @@ export class SealedSessionStore implements SessionStore {
     return this.#sealer.seal(Buffer.from(upstreamEventId), eventPurpose(sessionId));
   }
 
+  /**
+   * An event id of this replica replays from its buffer, and the upstream stream (when it has
+   * to be opened again) resumes where the buffer ends. Another replica's id (`<prefix>.<seq>.
+   * <tag>`) replays nothing here: the upstream stream resumes after the upstream event its tag
+   * seals.
+   */
   resumePoint(session: ProxySession, lastEventId: string | undefined): ResumePoint {
-    if (lastEventId === undefined || session.events.sequenceOf(lastEventId) !== undefined)
-      return { replay: localReplay(session, lastEventId) };
-    // Another replica's event: `<prefix>.<seq>.<tag>`, the tag a sealed upstream event id.
+    const { events } = session;
+    if (lastEventId === undefined || events.sequenceOf(lastEventId) !== undefined) {
+      const upstreamLastEventId = this.#upstreamEventId(session, events.lastTag);
+      const replay = localReplay(session, lastEventId);
+      return upstreamLastEventId === undefined ? { replay } : { replay, upstreamLastEventId };
+    }
     const tag = lastEventId.split('.').slice(2).join('.');
+    const upstreamLastEventId = this.#upstreamEventId(session, tag);
+    if (upstreamLastEventId === undefined) return { replay: [] };
+    events.startFrom(tag);
+    return { replay: [], upstreamLastEventId };
+  }
+
+  /** The upstream event id a tag of this session seals. */
+  #upstreamEventId(session: ProxySession, tag: string | undefined): string | undefined {
     const sessionId = session.connection.sessionId;
-    const opened =
-      sessionId === undefined ? undefined : this.#sealer.open(tag, eventPurpose(sessionId));
-    if (opened === undefined) return { replay: [] };
-    session.events.startFrom(tag);
-    return { replay: [], upstreamLastEventId: opened.toString('utf8') };
+    if (tag === undefined || sessionId === undefined) return undefined;
+    return this.#sealer.open(tag, eventPurpose(sessionId))?.toString('utf8');
   }
 
   eventIdPrefix(): string {
@@ -206,6 +221,17 @@ function initializeParams(request: JsonRpcRequest): Record<string, unknown> {
   const params = (request.params ?? {}) as Record<string, unknown>;
   const { protocolVersion, capabilities, clientInfo } = params;
   return { protocolVersion, capabilities, clientInfo };
+}
+
+/** Marks the session's connection as shared; false when it cannot be (a legacy session). */
+function shareable(
+  session: ProxySession,
+  sessionId: string,
+  protocolVersion: string,
+  initialize: JsonRpcRequest,
+): boolean {
+  const connection = session.connection as { adoptSession?: (s: AdoptedSession) => boolean };
+  return connection.adoptSession?.({ sessionId, protocolVersion, initialize }) === true;
 }
 
 function boundTo(claims: SessionClaims, client: ClientIdentity): boolean {

@@ -161,12 +161,15 @@ export class Http2Connection implements Connection {
   /**
    * Continues a session that another connection (another process, say) initialized: requests
    * carry its id and protocol version from now on, and `initialize` is what `reinitialize`
-   * replays. Only before the first request.
+   * replays. On the connection that initialized it, marks it as shared: its
+   * `notifications/initialized` may have gone through another, so it counts as sent.
    */
   adoptSession(session: AdoptedSession): void {
-    this.session.initializeRequest = session.initialize;
-    this.session.initializedNotification = { jsonrpc: '2.0', method: INITIALIZED };
-    this.session.established(session.sessionId, session.protocolVersion);
+    const state = this.session;
+    state.initializeRequest = session.initialize;
+    state.initializedNotification ??= { jsonrpc: '2.0', method: INITIALIZED };
+    if (state.sessionId !== session.sessionId || state.protocolVersion !== session.protocolVersion)
+      state.established(session.sessionId, session.protocolVersion);
   }
 
   /**
