@@ -57,7 +57,8 @@ export class Http2Connection implements Connection {
   /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
   #replayExchange: RequestExchange | undefined;
   #closed = false;
-  #closing: Promise<void> | undefined;
+  /** The shutdown, once started; resolves with the server's answer to its DELETE, if any. */
+  #closing: Promise<number | undefined> | undefined;
 
   /** Use `createHttp2Connection`, which validates the options. */
   constructor(options: ResolvedHttp2ConnectionOptions) {
@@ -177,10 +178,8 @@ export class Http2Connection implements Connection {
    * server's status (404: the session was not known there any more), or undefined when no
    * answer came.
    */
-  async endSession(): Promise<number | undefined> {
-    const status = this.#closed ? undefined : await this.#deleteSession();
-    await this.close();
-    return status;
+  endSession(): Promise<number | undefined> {
+    return this.#close(true);
   }
 
   /** With `serverStream: 'on-demand'`: closes the GET stream (its request is aborted). */
@@ -205,10 +204,14 @@ export class Http2Connection implements Connection {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#close(this.options.endSessionOnClose);
+  }
+
+  #close(endSession: boolean): Promise<number | undefined> {
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#closing = this.#shutdown();
+      this.#closing = this.#shutdown(endSession);
     }
     return this.#closing;
   }
@@ -382,19 +385,23 @@ export class Http2Connection implements Connection {
     }, noop);
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(endSession: boolean): Promise<number | undefined> {
     const closedError = new ConnectionClosedError();
     for (const exchange of [...this.#inFlight.values()]) exchange.fail(closedError);
     this.#replayExchange?.fail(closedError);
     const stream = this.#serverStream;
     this.#serverStream = undefined;
-    stream?.stop();
     this.queue.close();
-    if (this.session.sessionId !== undefined && this.options.endSessionOnClose) {
-      await this.#deleteSession();
+    let status: number | undefined;
+    if (this.session.sessionId !== undefined && endSession) {
+      // The server ends the GET stream when it deletes the session: no reset needed.
+      stream?.finish();
+      status = await this.#deleteSession();
     }
+    stream?.stop();
     await stream?.done;
     await this.#dispatcher.close();
+    return status;
   }
 
   /** DELETE ends the session on the server; 405 (not allowed) and failures are fine. */

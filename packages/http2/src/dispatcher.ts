@@ -1,13 +1,12 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Socket } from 'node:net';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { type HttpProtocol, http2ClientFactory } from './http2-clients.ts';
 import type { TlsOptions } from './options.ts';
-import { guardHttp2Streams } from './stream-guard.ts';
 
 /** Streams one HTTP/2 connection may carry before the pool opens another one. */
 export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 1024;
 
-export type HttpProtocol = 'h1' | 'h2';
+export type { HttpProtocol };
 
 /**
  * The dispatcher a connection sends through, and what it learned about the wire protocol.
@@ -39,21 +38,19 @@ export function createOwnDispatcher(options: OwnDispatcherOptions): DispatcherHa
     allowH2: true,
     useH2c: options.h2c,
   } as unknown as buildConnector.BuildOptions);
-  // Watch the negotiated ALPN protocol of each connection the pool opens.
-  const connect: buildConnector.connector = (opts, callback) =>
-    connector(opts, (...args) => {
-      const socket = args[1] as (Socket & { alpnProtocol?: string }) | null | undefined;
-      if (socket != null) {
-        protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
-        guardHttp2Streams(socket);
-      }
-      callback(...args);
-    });
   const pool = new Pool(options.origin, {
-    connect,
     allowH2: true,
     useH2c: options.h2c,
     h2Options: { maxConcurrentStreams: DEFAULT_MAX_STREAMS_PER_CONNECTION },
+    factory: http2ClientFactory({
+      connect: connector,
+      h2c: options.h2c,
+      maxConcurrentStreams: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+      // The negotiated protocol of each connection the pool opens.
+      onProtocol: (negotiated) => {
+        protocol = negotiated;
+      },
+    }),
   } as Pool.Options);
   return {
     dispatcher: pool,

@@ -375,4 +375,54 @@ describe('streams over h2c (node:http2 fixture)', () => {
     ).toEqual([1, 2, 3]);
     expect(gets.slice(0, 3)).toEqual([undefined, '1', '2']);
   });
+  it('close() deletes the session first: the server ends the GET stream, nothing is reset', async () => {
+    server = await startH2Server({});
+    let getStream: Res | undefined;
+    let getOpenAtDelete: boolean | undefined;
+    const getClosed = new Promise<{ endedByServer: boolean }>((resolve) => {
+      (server as H2Server).intercept = (req, res) => {
+        if (req.method === 'GET') {
+          getStream = res;
+          sse(res, [': open\n\n']);
+          req.stream.on('close', () => resolve({ endedByServer: res.writableEnded }));
+          return true;
+        }
+        if (req.method === 'DELETE') {
+          getOpenAtDelete = getStream !== undefined && !getStream.stream.closed;
+          getStream?.end(); // as servers do: deleting the session ends its GET stream
+        }
+        return false;
+      };
+    });
+    connection = createHttp2Connection({ url: server.url, h2c: true });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    await expect.poll(() => getStream !== undefined).toBe(true);
+    await connection.close();
+    connection = undefined;
+    // A reset per closed session adds up: nghttp2 servers answer a flood of them with GOAWAY.
+    expect(getOpenAtDelete).toBe(true);
+    await expect(getClosed).resolves.toMatchObject({ endedByServer: true });
+    expect(server.deleted).toHaveLength(1);
+  });
+  it('after a GOAWAY, requests get a new connection though the GET stream stays on the old one', async () => {
+    server = await startH2Server({});
+    let getOpen = false;
+    server.intercept = (req, res) => {
+      if (req.method !== 'GET') return false;
+      getOpen = true;
+      sse(res, [': open\n\n']); // held open on the old connection after the GOAWAY
+      return true;
+    };
+    connection = createHttp2Connection({ url: server.url, h2c: true, requestTimeoutMs: 5_000 });
+    await connection.request(initializeRequest());
+    await connection.notify(initialized);
+    await expect.poll(() => getOpen).toBe(true);
+    server.goaway();
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => connection?.request(request('ping', { i }))),
+    );
+    expect(answers.map((a) => a && 'result' in a)).toEqual([true, true, true, true]);
+    expect(server.connections).toBe(2);
+  });
 });

@@ -9,6 +9,7 @@ export {
   type FallbackResult,
   LEGACY_FALLBACK_STATUSES,
 } from './fallback.ts';
+export { type Http2ClientFactoryOptions, http2ClientFactory } from './http2-clients.ts';
 export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,

@@ -56,6 +56,8 @@ export class ServerStream implements AbortEmitter {
   readonly done: Promise<ServerStreamEnd>;
   #host: ServerStreamHost;
   #stopped = false;
+  /** Set by `finish()`: read what the open stream still sends, but never reopen it. */
+  #finishing = false;
   #abortListener: (() => void) | undefined;
   #cursor: StreamCursor = { lastEventId: undefined, retryMs: undefined };
   #wake: (() => void) | undefined;
@@ -76,6 +78,18 @@ export class ServerStream implements AbortEmitter {
     const listener = this.#abortListener;
     this.#abortListener = undefined;
     listener?.();
+    clearTimeout(this.#timer);
+    this.#wake?.();
+  }
+
+  /**
+   * Stops reopening: the open stream is read until the server ends it (as it does when the
+   * session is deleted). Ending a stream that way spares the server a reset: HTTP/2 servers
+   * count resets and answer too many with GOAWAY (nghttp2's rapid-reset limit), and over
+   * HTTP/1.1 an aborted response costs its socket.
+   */
+  finish(): void {
+    this.#finishing = true;
     clearTimeout(this.#timer);
     this.#wake?.();
   }
@@ -109,7 +123,7 @@ export class ServerStream implements AbortEmitter {
         () => true, // the queue closed: the connection is closing
       );
     };
-    while (!this.#stopped) {
+    while (!this.#stopped && !this.#finishing) {
       const sessionId = host.session.sessionId;
       const response = await this.#open();
       if (this.#stopped) {
@@ -134,7 +148,7 @@ export class ServerStream implements AbortEmitter {
           } catch {
             // Broken or invalid: reopen from the last event id.
           }
-          if (this.#stopped) break;
+          if (this.#stopped || this.#finishing) break;
         } else {
           discardBody(response.body);
           failures++;
@@ -143,6 +157,7 @@ export class ServerStream implements AbortEmitter {
         failures++;
       }
       if (failures > host.reconnection.maxAttempts) return 'gave-up';
+      if (this.#finishing) break;
       await this.#sleep(this.#cursor.retryMs ?? backoffDelayMs(host.reconnection, failures || 1));
     }
     return 'stopped';

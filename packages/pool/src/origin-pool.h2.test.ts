@@ -215,6 +215,29 @@ describe('OriginPool over HTTP/2', () => {
     await server.waitForOpenSessions(1);
   });
 
+  it('recover from a GOAWAY while server streams stay open on the old connection', async () => {
+    const streaming = await new McpHttp2Server({ serverStreams: true }).listen();
+    try {
+      await using pool = new OriginPool({ h2c: true });
+      const sessions = await openSessions(pool, streaming.url, 4);
+      await streaming.waitForServerStreams(4);
+      const held = sessions.map((s) => hold(s));
+      await streaming.waitForHeld(4);
+      streaming.goAwayAll();
+      streaming.releaseHeld();
+      await Promise.all(held);
+      // The GET streams go on on the old connection; every later request must get a new one
+      // (undici alone leaves one of them waiting for those streams to end).
+      const responses = await Promise.all(sessions.map((s) => echo(s, { after: 'goaway' })));
+      expect(responses.map((r) => r.result)).toEqual(
+        sessions.map(() => ({ echo: { after: 'goaway' } })),
+      );
+      expect(streaming.tcpConnections).toBe(2);
+    } finally {
+      await streaming.close();
+    }
+  });
+
   it('recover from a bare GOAWAY frame (the server keeps the socket open)', async () => {
     await using pool = new OriginPool({ h2c: true });
     const sessions = await openSessions(pool, server.url, 2);

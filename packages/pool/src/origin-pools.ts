@@ -1,5 +1,4 @@
-import type { Socket } from 'node:net';
-import { guardHttp2Streams } from '@mcp/http2';
+import { http2ClientFactory } from '@mcp/http2';
 import { buildConnector, Pool } from 'undici';
 import type { ParsedOriginPoolOptions } from './options.ts';
 
@@ -43,26 +42,22 @@ export function createHttp2Pool(
     useH2c: h2c,
     timeout: options.connectTimeoutMs,
   } as unknown as buildConnector.BuildOptions);
-  const connect: buildConnector.connector = (opts, callback) =>
-    connector(opts, (...args) => {
-      const socket = args[1] as (Socket & { alpnProtocol?: string | false }) | null | undefined;
-      if (socket != null) {
-        guardHttp2Streams(socket);
-        if (!h2c) onProtocol(socket.alpnProtocol === 'h2' ? 'h2' : 'h1');
-      }
-      callback(...args);
-    });
   // `useH2c` is read by undici's Pool but missing from Pool.Options.
   const poolOptions: Pool.Options & { useH2c: boolean } = {
     ...commonOptions(options),
     connections: options.maxConnectionsPerOrigin,
     allowH2: true,
     useH2c: h2c,
-    connect,
     h2Options: {
       maxConcurrentStreams: options.maxConcurrentStreams,
       pingInterval: options.pingIntervalMs,
     },
+    factory: http2ClientFactory({
+      connect: connector,
+      h2c,
+      maxConcurrentStreams: options.maxConcurrentStreams,
+      ...(h2c ? {} : { onProtocol }),
+    }),
   };
   return new Pool(origin, poolOptions);
 }
