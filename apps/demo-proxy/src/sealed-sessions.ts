@@ -100,7 +100,14 @@ export class SealedSessionStore implements SessionStore {
     }
     let adopting = this.#adopting.get(sessionId);
     if (adopting === undefined) {
-      adopting = this.#adopt(ctx, upstream, { token: sessionId, claims, client, req }, log);
+      // No upstream I/O happens here: what fails is local (the pool's session limit), and the
+      // client is told as for an unknown session.
+      adopting = this.#adopt(ctx, upstream, { token: sessionId, claims, client, req }, log).catch(
+        (err: unknown) => {
+          log.warn({ err, upstream: upstream.name }, 'could not adopt a sealed session');
+          return undefined;
+        },
+      );
       this.#adopting.set(sessionId, adopting);
       adopting.finally(() => this.#adopting.delete(sessionId)).catch(() => {});
     }

@@ -148,10 +148,9 @@ export class Http2Connection implements Connection {
   }
 
   /**
-   * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized, if
-   * it is not yet) and keeps it open, reopened as in 'auto', until `closeServerStream()`.
-   * `lastEventId` (see `serverEventIdOf`) resumes a stream another connection followed; it is
-   * ignored while a stream is open.
+   * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized)
+   * and keeps it open, reopened as in 'auto', until `closeServerStream()`. `lastEventId` (see
+   * `serverEventIdOf`) resumes one another connection followed; ignored while one is open.
    */
   openServerStream(lastEventId?: string): void {
     if (this.options.serverStream !== 'on-demand') return;
@@ -160,24 +159,15 @@ export class Http2Connection implements Connection {
   }
 
   /**
-   * Continues a session that another connection (another process, say) initialized: requests
-   * carry its id and protocol version from now on, and `initialize` is what `reinitialize`
-   * replays. On the connection that initialized it, marks it as shared: its
-   * `notifications/initialized` may have gone through another, so it counts as sent.
+   * Continues a session another connection (process) initialized: requests carry its id and
+   * version, `reinitialize` replays `initialize`. On the connection that initialized it, marks it
+   * shared: its `notifications/initialized` may have gone through another, so it counts as sent.
    */
   adoptSession(session: AdoptedSession): void {
-    const state = this.session;
-    state.initializeRequest = session.initialize;
-    state.initializedNotification ??= { jsonrpc: '2.0', method: INITIALIZED };
-    if (state.sessionId !== session.sessionId || state.protocolVersion !== session.protocolVersion)
-      state.established(session.sessionId, session.protocolVersion);
+    this.session.adopt(session);
   }
 
-  /**
-   * Ends the session on the server (DELETE) and closes the connection. Resolves with the
-   * server's status (404: the session was not known there any more), or undefined when no
-   * answer came.
-   */
+  /** DELETE, then close; the server's status (404: it knew the session no more), if it answered. */
   endSession(): Promise<number | undefined> {
     return this.#close(true);
   }

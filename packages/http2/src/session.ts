@@ -109,6 +109,14 @@ export class SessionState {
     this.#rebuild();
   }
 
+  /** Takes on a session another connection initialized (see `Http2Connection.adoptSession`). */
+  adopt(session: AdoptedSession): void {
+    this.initializeRequest = session.initialize;
+    this.initializedNotification ??= { jsonrpc: '2.0', method: 'notifications/initialized' };
+    if (this.#sessionId !== session.sessionId || this.#protocolVersion !== session.protocolVersion)
+      this.established(session.sessionId, session.protocolVersion);
+  }
+
   /** Forgets the session (it expired, or a new one is being negotiated). */
   reset(): void {
     this.established(undefined, undefined);
