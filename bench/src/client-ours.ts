@@ -2,8 +2,13 @@
 import { createHttp2Connection } from '@mcp/http2';
 import { type ClientFactory, INITIALIZE, INITIALIZED, toolCall } from './clients.ts';
 
-export const oursClient: ClientFactory = async (url, tool) => {
-  const connection = createHttp2Connection({ url, h2c: true });
+export const oursClient: ClientFactory = (url, tool) => connect(url, tool, '2025-11-25');
+
+/** The same client speaking MCP 2026-07-28 (stateless: `_meta` and standard headers per call). */
+export const oursModernClient: ClientFactory = (url, tool) => connect(url, tool, '2026-07-28');
+
+async function connect(url: string, tool: string, era: '2025-11-25' | '2026-07-28') {
+  const connection = createHttp2Connection({ url, h2c: true, era });
   const init = await connection.request({ ...INITIALIZE, params: { ...INITIALIZE.params } });
   if ('error' in init) throw new Error(`initialize failed: ${JSON.stringify(init.error)}`);
   await connection.notify({ ...INITIALIZED });
@@ -17,4 +22,4 @@ export const oursClient: ClientFactory = async (url, tool) => {
     },
     close: () => connection.close(),
   };
-};
+}

@@ -13,6 +13,7 @@ export interface BenchClient {
 
 export type ClientKind =
   | 'ours'
+  | 'ours-modern'
   | 'sdk-v1'
   | 'sdk-v2'
   | 'sdk-v1-ours'
@@ -180,5 +181,7 @@ export async function clientFactory(kind: ClientKind): Promise<ClientFactory> {
       return nodeHttp2Raw;
     case 'ours':
       return (await import('./client-ours.ts')).oursClient;
+    case 'ours-modern':
+      return (await import('./client-ours.ts')).oursModernClient;
   }
 }

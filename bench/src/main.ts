@@ -5,7 +5,8 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,sdk-transport,proxy,scale, --in-flight=1,16,256, --rounds=N.
+ * summarise them), --only=client,floor,sdk-transport,proxy,eras,scale, --in-flight=1,16,256,
+ * --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -81,8 +82,9 @@ async function startProxy(
   label: string,
   upstreamUrl: string,
   h2c: boolean,
+  extra: Record<string, string> = {},
 ): Promise<{ proxy: BenchChild; url: string }> {
-  const proxy = spawn(script, { upstream: upstreamUrl, h2c: String(h2c) }, label);
+  const proxy = spawn(script, { upstream: upstreamUrl, h2c: String(h2c), ...extra }, label);
   try {
     const { ports, path } = await proxy.endpoint();
     return { proxy, url: `http://127.0.0.1:${ports.h1 ?? ports.h2}${path}` };
@@ -90,6 +92,40 @@ async function startProxy(
     await proxy.stop();
     throw error;
   }
+}
+
+/**
+ * Eras: our client through our proxy to the fast upstream (h2c all the way), once speaking
+ * 2025-11-25 (a session) and once 2026-07-28 (stateless: envelope, standard headers, no
+ * session), the proxy relaying each era as it is (`era: 'both'`). Same proxy process.
+ */
+async function erasScenario(fast: BenchChild, fastH2: string): Promise<CellResult[]> {
+  const { proxy, url } = await startProxy('proxy-ours.ts', 'proxy-ours-eras', fastH2, true, {
+    era: 'both',
+  });
+  const cells: CellResult[] = [];
+  try {
+    for (const concurrency of LEVELS) {
+      const eras = [
+        { subject: '2025-11-25', client: 'ours' as const },
+        { subject: '2026-07-28', client: 'ours-modern' as const },
+      ];
+      const specs = eras.map(({ subject, client }) => ({
+        scenario: 'eras',
+        subject,
+        upstreamName: 'fast',
+        client,
+        url,
+        concurrency,
+        upstream: fast,
+        proxy,
+      }));
+      cells.push(...(await group(specs)));
+    }
+  } finally {
+    await proxy.stop();
+  }
+  return cells;
 }
 
 async function main(): Promise<RunReport> {
@@ -224,6 +260,8 @@ async function main(): Promise<RunReport> {
       await Promise.all(paths.map((path) => path.proxy?.stop()));
     }
   }
+
+  if (enabled('eras')) cells.push(...(await erasScenario(fast, fastH2)));
 
   await Promise.all([fast.stop(), sdk.stop()]);
 

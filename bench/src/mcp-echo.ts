@@ -1,7 +1,7 @@
 /**
  * The MCP logic of the fast echo upstream, independent of HTTP version: just enough of MCP for
- * the clients under test (initialize with a session id, tools/list, tools/call echo and a slow
- * `sleep` tool, 202 to notifications).
+ * the clients under test (initialize with a session id, or 2026-07-28's server/discover,
+ * tools/list, tools/call echo and a slow `sleep` tool, 202 to notifications).
  */
 
 export const ECHO_TOOL = 'echo';
@@ -63,6 +63,20 @@ export function answerPost(body: string): EchoReply | Promise<EchoReply> {
         }),
       };
     }
+    case 'server/discover':
+      // The 2026-07-28 era's handshake: the echo serves both eras (it keeps no session state).
+      return {
+        status: 200,
+        headers: JSON_HEADERS,
+        body: result(message.id, {
+          resultType: 'complete',
+          supportedVersions: ['2026-07-28'],
+          capabilities: { tools: {} },
+          ttlMs: 0,
+          cacheScope: 'public',
+          _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'bench-echo', version: '1.0.0' } },
+        }),
+      };
     case 'tools/list':
       return { status: 200, headers: JSON_HEADERS, body: result(message.id, { tools: TOOLS }) };
     case 'tools/call': {

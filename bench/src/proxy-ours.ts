@@ -23,7 +23,15 @@ diagnosticsChannel.subscribe('net.server.socket', () => {
 
 const config = parseProxyConfig({
   listen: { host: '127.0.0.1', port: 0 },
-  upstreams: [{ name: UPSTREAM_NAME, url: upstreamUrl, h2c: args.h2c === 'true' }],
+  upstreams: [
+    {
+      name: UPSTREAM_NAME,
+      url: upstreamUrl,
+      h2c: args.h2c === 'true',
+      // 'both' for the eras scenario: each client's era goes through as it is.
+      ...(args.era === 'both' ? { era: 'both' as const } : {}),
+    },
+  ],
   limits: {
     maxSessions: 1_000,
     maxConcurrentRequests: 20_000,

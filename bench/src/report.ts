@@ -211,6 +211,31 @@ function proxyTables(cells: CellResult[]): string {
     .join('\n\n');
 }
 
+function erasTable(cells: CellResult[]): string {
+  const eraCells = cells.filter((c) => c.scenario === 'eras');
+  if (eraCells.length === 0) return '';
+  const head = ['era', 'in flight', 'calls/s', 'p50 ms', 'p99 ms', 'client CPU µs/call'];
+  head.push('proxy CPU µs/call', 'upstream CPU µs/call', 'proxy CPU ÷ 2025-11-25', 'errors');
+  const rows = eraCells.map((c) => {
+    if (c.missing !== undefined) return missingRow(c, head.length);
+    const legacy = find(cells, 'eras', '2025-11-25', c.upstream, c.concurrency);
+    return [
+      c.subject,
+      String(c.concurrency),
+      n(c.callsPerSec),
+      n(c.p50Ms, 2),
+      n(c.p99Ms, 2),
+      n(cpu(c, 'client')),
+      n(cpu(c, 'proxy')),
+      n(cpu(c, 'upstream')),
+      ratio(cpu(c, 'proxy'), cpu(legacy, 'proxy')),
+      String(c.errors),
+    ];
+  });
+  const title = '## 3b. Eras: our client through our proxy, 2025-11-25 (session) vs 2026-07-28';
+  return `${title}\n\n${table(head, rows)}\n`;
+}
+
 function scaleTable(scale: ScaleResult | undefined): string {
   const title = '## 4. Scale: 500 ms tool, all calls in flight at once through our proxy';
   if (scale === undefined) return `${title}\n\nnot run`;
@@ -285,6 +310,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
     proxyTables(report.cells),
     '',
+    erasTable(report.cells),
     scaleTable(report.scale),
     errors.length > 0 ? `\n## Errors seen\n\n${errors.join('\n')}` : '',
     report.profiles.length > 0 ? `\n## Profiles\n\n${report.profiles.join('\n\n')}` : '',

@@ -37,6 +37,18 @@ export const UpstreamConfigSchema = z.strictObject({
    * request's). Off by default.
    */
   forwardAuthorization: z.boolean().default(false),
+  /**
+   * The MCP eras the upstream speaks. '2025-11-25' (the default): 2026-07-28 clients are
+   * bridged onto upstream sessions. '2026-07-28': 2025-11-25 clients are bridged (initialize
+   * becomes discovery). 'both': each client's requests go through in its own era.
+   */
+  era: z.enum(['2025-11-25', '2026-07-28', 'both']).default('2025-11-25'),
+  /**
+   * How 2026-07-28 clients of a 2025-11-25 upstream are bridged: 'per-client' keeps an upstream
+   * session per client (credentials) and capabilities; 'per-request' (the stateless mode: any
+   * replica answers any request) opens and ends one upstream session per request.
+   */
+  bridgeSessions: z.enum(['per-client', 'per-request']).default('per-client'),
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;

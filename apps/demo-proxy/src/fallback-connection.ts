@@ -1,10 +1,12 @@
 import {
   type Connection,
+  type DiscoverResult,
   HttpStatusError,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type McpEra,
   type RequestOptions,
   type SendOptions,
 } from '@mcp/connection-core';
@@ -48,6 +50,12 @@ export class FallbackConnection implements Connection, ServerStreamControl {
   }
   get protocolVersion(): string | undefined {
     return this.#current.protocolVersion;
+  }
+  get era(): McpEra | undefined {
+    return this.#current.era;
+  }
+  get discovery(): DiscoverResult | undefined {
+    return this.#current.discovery;
   }
   get isMultiplexed(): boolean {
     return this.#current.isMultiplexed;

@@ -54,6 +54,8 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
         // the client's DELETE (not this replica closing its connection) ends it upstream.
         reinitialize: !sealed,
         endSessionOnClose: !sealed,
+        // A 2025-11-25 client of a modern-only upstream: initialize becomes discovery there.
+        era: upstream.era === '2026-07-28' ? '2026-07-28' : '2025-11-25',
         // The session's GET stream follows the client's (UpstreamStreamFollower).
         serverStream: 'on-demand',
       });

@@ -3,6 +3,7 @@ import type { ProxyContext } from './context.ts';
 import { checkProtocolVersion } from './handlers/common.ts';
 import { handleDelete } from './handlers/delete.ts';
 import { handleGet } from './handlers/get.ts';
+import { handleModern, isModernRequest } from './handlers/modern.ts';
 import { handlePost } from './handlers/post.ts';
 import {
   clientGone,
@@ -95,6 +96,10 @@ export function createRouter(ctx: ProxyContext) {
       return;
     }
 
+    if (isModernRequest(req)) {
+      handleModern(ctx, upstream, req, res, log).catch((err: unknown) => failed(err));
+      return;
+    }
     const versionRejection = checkProtocolVersion(req);
     if (versionRejection) {
       sendRejection(res, versionRejection);
@@ -120,13 +125,15 @@ export function createRouter(ctx: ProxyContext) {
         });
         return;
     }
-    Promise.resolve(handled).catch((err: unknown) => {
+    Promise.resolve(handled).catch(failed);
+
+    function failed(err: unknown): void {
       // A client that left mid-request is no server error: no stack, not at error level.
       if (clientGone(res)) log.debug({ reason: String(err) }, 'client went away');
       else log.error({ err }, 'request handler failed');
       if (!res.headersSent)
         sendRejection(res, { status: 500, message: 'Internal Server Error', rpcCode: -32603 });
       else if (!res.writableEnded) res.end();
-    });
+    }
   };
 }

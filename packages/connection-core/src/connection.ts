@@ -1,3 +1,4 @@
+import type { DiscoverResult, McpEra } from './era.ts';
 import type {
   JsonRpcMessage,
   JsonRpcNotification,
@@ -26,7 +27,8 @@ export interface RequestOptions {
   /**
    * Headers for this message's HTTP requests only (e.g. the credentials of the client a proxy
    * relays it for). They override the connection's own headers of the same name; the protocol's
-   * headers (content type, accept, session id, protocol version, last event id) cannot be set.
+   * headers (content type, accept, session id, protocol version, Mcp-Method, Mcp-Name, last
+   * event id) cannot be set.
    */
   headers?: Readonly<Record<string, string>>;
 }
@@ -46,8 +48,21 @@ export interface SendOptions {
 export interface Connection extends AsyncIterable<JsonRpcMessage>, AsyncDisposable {
   /** The server-assigned session id, once `initialize` has been answered; else undefined. */
   readonly sessionId: string | undefined;
-  /** The negotiated protocol version, once `initialize` has been answered; else undefined. */
+  /**
+   * The negotiated protocol version, once `initialize` (2025-11-25 era) or `server/discover`
+   * (2026-07-28 era) has been answered; else undefined.
+   */
   readonly protocolVersion: string | undefined;
+  /**
+   * The era the connection speaks: chosen by an option, or negotiated (`server/discover`, or
+   * `initialize` as the fallback). Undefined until known.
+   */
+  readonly era: McpEra | undefined;
+  /**
+   * The server's `server/discover` result in the 2026-07-28 era (what `initialize`'s result is
+   * in the 2025-11-25 era); undefined in the 2025-11-25 era and until discovered.
+   */
+  readonly discovery: DiscoverResult | undefined;
   /** True when concurrent requests share one transport connection (HTTP/2 streams). */
   readonly isMultiplexed: boolean;
   /** True once closed, by `close()` or because the transport can no longer be used. */
@@ -72,7 +87,10 @@ export interface Connection extends AsyncIterable<JsonRpcMessage>, AsyncDisposab
   close(): Promise<void>;
 }
 
-/** The protocol revisions this project speaks, newest first. */
+/**
+ * The protocol revisions of the `initialize` handshake this project speaks, newest first. The
+ * stateless revision, negotiated by `server/discover`, is `MODERN_PROTOCOL_VERSION`.
+ */
 export const SUPPORTED_PROTOCOL_VERSIONS = [
   '2025-11-25',
   '2025-06-18',

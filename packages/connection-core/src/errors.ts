@@ -26,6 +26,7 @@ export const ErrorCode = {
   UNSUPPORTED: 'MCP_UNSUPPORTED',
   INVALID_STATE: 'MCP_INVALID_STATE',
   UNSUPPORTED_NODE: 'MCP_UNSUPPORTED_NODE',
+  ERA_NEGOTIATION: 'MCP_ERA_NEGOTIATION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -395,6 +396,28 @@ export class InvalidStateError extends McpConnectionError {
 
   constructor(message: string, options?: McpErrorOptions) {
     super(ErrorCode.INVALID_STATE, message, false, options);
+  }
+}
+
+/**
+ * The server does not speak the era the connection was pinned to (`era: '2026-07-28'` and no
+ * usable `server/discover` answer). `supportedVersions` lists what the server offered, if any.
+ */
+export class EraNegotiationError extends McpConnectionError {
+  override name = 'EraNegotiationError';
+  readonly requested: string;
+  readonly supportedVersions: readonly string[];
+
+  constructor(requested: string, supportedVersions: readonly string[], options?: McpErrorOptions) {
+    const offered = supportedVersions.length > 0 ? supportedVersions.join(', ') : 'nothing usable';
+    super(
+      ErrorCode.ERA_NEGOTIATION,
+      `The server does not speak MCP ${requested} (it offered ${offered})`,
+      false,
+      options,
+    );
+    this.requested = requested;
+    this.supportedVersions = supportedVersions;
   }
 }
 

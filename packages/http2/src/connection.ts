@@ -3,20 +3,30 @@ import {
   type Connection,
   ConnectionClosedError,
   ConnectionMetrics,
+  type DiscoverResult,
+  envelopeOf,
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  LEGACY_PROTOCOL_VERSION,
+  type McpEra,
   MessageQueue,
+  MODERN_PROTOCOL_VERSION,
   type RequestOptions,
   type SendOptions,
   SessionExpiredError,
+  type SubscriptionFilter,
+  UnsupportedError,
 } from '@mcp/connection-core';
 import { http2Channels, type ServerStreamEndMessage } from './channels.ts';
+import { deleteSession } from './delete-session.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
+import { negotiate, withEnvelope } from './era.ts';
 import { RequestExchange } from './exchange.ts';
 import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
+import { InputRounds } from './input-rounds.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import {
   type Http2ConnectionOptions,
@@ -26,11 +36,9 @@ import {
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
 import { type AdoptedSession, type SessionMark, SessionState, withOwnHeaders } from './session.ts';
+import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
-
-/** The longest `close()` waits for the server to answer its DELETE. */
-const DELETE_TIMEOUT_MS = 5000;
 
 /**
  * Creates a connection to an MCP server over the Streamable HTTP transport, multiplexing
@@ -56,6 +64,7 @@ export class Http2Connection implements Connection {
   #reinitializing: Promise<void> | undefined;
   /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
   #replayExchange: RequestExchange | undefined;
+  readonly #input = new InputRounds();
   #closed = false;
   /** The shutdown, once started; resolves with the server's answer to its DELETE, if any. */
   #closing: Promise<number | undefined> | undefined;
@@ -91,6 +100,14 @@ export class Http2Connection implements Connection {
     return this.session.protocolVersion;
   }
 
+  get era(): McpEra | undefined {
+    return this.session.era;
+  }
+
+  get discovery(): DiscoverResult | undefined {
+    return this.session.discovery;
+  }
+
   /** 'h2' or 'h1' once a connection is up (h2c is known to be 'h2' from the start). */
   get httpProtocol(): 'h1' | 'h2' | undefined {
     return this.#dispatcher.protocol;
@@ -109,6 +126,21 @@ export class Http2Connection implements Connection {
   }
 
   request(message: JsonRpcRequest, options?: RequestOptions): Promise<JsonRpcResponse> {
+    if (this.#closed) return Promise.reject(new ConnectionClosedError());
+    const envelope = this.session.envelope;
+    // The handshake to translate; an `initialize` that carries the envelope is sent as it is.
+    const handshake = message.method === 'initialize' && envelopeOf(message) === undefined;
+    if (handshake && this.options.era !== LEGACY_PROTOCOL_VERSION) {
+      return negotiate(this, message, options);
+    }
+    if (envelope === undefined) return this.send(message, options);
+    const send = (m: JsonRpcRequest) => this.send(m, options);
+    const timeoutMs = options?.timeoutMs ?? this.options.requestTimeoutMs;
+    return this.#input.request(send, withEnvelope(message, envelope), options, timeoutMs);
+  }
+
+  /** Sends a request as it is: the era's envelope, if any, is already in it. */
+  send(message: JsonRpcRequest, options: RequestOptions | undefined): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     if (message.method === 'initialize') this.session.initializeRequest = message;
     const exchange = new RequestExchange(this, message, options);
@@ -130,6 +162,8 @@ export class Http2Connection implements Connection {
   async notify(notification: JsonRpcNotification, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     const method = notification.method;
+    // The stateless era has no handshake to complete: `initialized` has no one to go to.
+    if (method === INITIALIZED && this.session.era === MODERN_PROTOCOL_VERSION) return;
     if (method === INITIALIZED) this.session.initializedNotification = notification;
     await this.#sendOneWay(notification, method, options, true);
     this.metrics.notificationSent(method);
@@ -143,6 +177,8 @@ export class Http2Connection implements Connection {
    */
   async respond(response: JsonRpcResponse, options?: SendOptions): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
+    // 2026-07-28: the answer to an input request of a multi round-trip request (InputRounds).
+    if (this.#input.answer(response)) return;
     const session = this.session.answerBelongsTo(response.id);
     await this.#sendOneWay(response, 'response', options, true, false, session);
   }
@@ -184,6 +220,15 @@ export class Http2Connection implements Connection {
   /** True while a GET stream is open or being (re)opened. */
   get serverStreamOpen(): boolean {
     return this.#serverStream !== undefined;
+  }
+
+  /** 2026-07-28: opens a `subscriptions/listen` request, its notifications an async iterable. */
+  listen(filter: SubscriptionFilter, options: SubscriptionOptions = {}): Subscription {
+    if (this.session.era !== MODERN_PROTOCOL_VERSION) {
+      throw new UnsupportedError('subscriptions/listen', 'the connection speaks 2025-11-25');
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.maxTotalTimeoutMs;
+    return new Subscription((m, o) => this.request(m, o), filter, { ...options, timeoutMs });
   }
 
   receive(): Promise<JsonRpcMessage | undefined> {
@@ -246,7 +291,8 @@ export class Http2Connection implements Connection {
   }
 
   sendCancelled(id: JsonRpcId, reason: string): void {
-    if (this.#closed) return;
+    // In the stateless era the reset stream is the cancellation: nothing more to send.
+    if (this.#closed || this.session.era === MODERN_PROTOCOL_VERSION) return;
     const method = 'notifications/cancelled';
     const notification: JsonRpcNotification = {
       jsonrpc: '2.0',
@@ -357,6 +403,7 @@ export class Http2Connection implements Connection {
 
   #startServerStream(lastEventId?: string): void {
     if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
+    if (this.session.era === MODERN_PROTOCOL_VERSION) return; // no GET stream in that era
     const generation = this.session.generation;
     const stream = new ServerStream(this, lastEventId);
     this.#serverStream = stream;
@@ -386,29 +433,11 @@ export class Http2Connection implements Connection {
     if (this.session.sessionId !== undefined && endSession) {
       // The server ends the GET stream when it deletes the session: no reset needed.
       stream?.finish();
-      status = await this.#deleteSession();
+      status = await deleteSession(this.target, this.session);
     }
     stream?.stop();
     await stream?.done;
     await this.#dispatcher.close();
     return status;
-  }
-
-  /** DELETE ends the session on the server; 405 (not allowed) and failures are fine. */
-  async #deleteSession(): Promise<number | undefined> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT_MS);
-    try {
-      const pending = this.session.deleteHeaders();
-      const headers = pending instanceof Promise ? await pending : pending;
-      const response = await sendHttp(this.target, 'DELETE', headers, null, controller.signal);
-      await response.body.dump().catch(noop);
-      return response.statusCode;
-    } catch {
-      // The session ends with us either way; a server that cannot hear it times it out.
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

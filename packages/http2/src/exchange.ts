@@ -1,18 +1,22 @@
 import {
   type ConnectionMetrics,
   ErrorCode,
+  envelopeOf,
   InvalidMessageError,
+  isModernProtocolVersion,
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
   type McpConnectionError,
+  MetaKey,
   ProtocolError,
   parseMessages,
   ReconnectFailedError,
   RequestDeadline,
   type RequestOptions,
   SessionExpiredError,
+  standardHeadersFor,
   TimeoutError,
   TransportError,
 } from '@mcp/connection-core';
@@ -93,6 +97,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #sessionHeader: string | undefined;
   #wake: (() => void) | undefined;
   #sleepTimer: NodeJS.Timeout | undefined;
+  /** A 2026-07-28 request's MCP-Protocol-Version, Mcp-Method and Mcp-Name, from its body. */
+  #standardHeaders: Record<string, string> | undefined;
 
   constructor(host: ExchangeHost, message: JsonRpcRequest, options: RequestOptions | undefined) {
     this.#host = host;
@@ -103,6 +109,10 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
     this.#options = options;
     const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
     this.#progressToken = params?._meta?.progressToken;
+    const claimed = envelopeOf(message)?.[MetaKey.PROTOCOL_VERSION];
+    if (typeof claimed === 'string' && isModernProtocolVersion(claimed)) {
+      this.#standardHeaders = standardHeadersFor(message, claimed);
+    }
     this.#startedAt = host.metrics.requestStarted(this.method);
     this.promise = new Promise<JsonRpcResponse>((resolve, reject) => {
       this.#resolve = resolve;
@@ -221,7 +231,11 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
       if (this.#settled) return;
       this.#sent = true;
       host.metrics.bytesSent(this.#bodyBytes);
-      const own = withOwnHeaders(headers, this.#options?.headers);
+      const standard = this.#standardHeaders;
+      const own = withOwnHeaders(
+        standard === undefined ? headers : { ...headers, ...standard },
+        this.#options?.headers,
+      );
       const response = await sendHttp(host.target, 'POST', own, this.#body, this);
       if (this.#settled) {
         destroyBody(response.body);
@@ -244,6 +258,10 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
           continue;
         }
         throw new SessionExpiredError(sessionId);
+      }
+      // A 2026-07-28 server answers a rejected request with a JSON-RPC error (HTTP 400/404).
+      if (standard !== undefined && contentKind(response.headers['content-type']) === 'json') {
+        return this.#readJson(response);
       }
       throw await statusError(response, host.metrics);
     }

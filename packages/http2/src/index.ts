@@ -10,6 +10,7 @@ export {
   LEGACY_FALLBACK_STATUSES,
 } from './fallback.ts';
 export { type Http2ClientFactoryOptions, http2ClientFactory } from './http2-clients.ts';
+export { MAX_INPUT_ROUNDS } from './input-rounds.ts';
 export {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_QUEUED_REQUESTS,
@@ -27,3 +28,8 @@ export {
 export { type ServerStreamEnd, serverEventIdOf } from './server-stream.ts';
 export type { AdoptedSession } from './session.ts';
 export { guardHttp2Streams } from './stream-guard.ts';
+export {
+  Subscription,
+  type SubscriptionEnd,
+  type SubscriptionOptions,
+} from './subscription.ts';

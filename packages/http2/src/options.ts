@@ -1,4 +1,9 @@
-import { LATEST_PROTOCOL_VERSION, parseOptions } from '@mcp/connection-core';
+import {
+  LATEST_PROTOCOL_VERSION,
+  LEGACY_PROTOCOL_VERSION,
+  MODERN_PROTOCOL_VERSION,
+  parseOptions,
+} from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 
@@ -82,6 +87,15 @@ export const Http2ConnectionOptionsSchema = z
       ])
       .optional(),
     protocolVersion: z.string().min(1).default(LATEST_PROTOCOL_VERSION),
+    /**
+     * Which MCP era to speak. '2025-11-25' (the default, as SDK v2's): `initialize` as sent.
+     * '2026-07-28': `initialize` becomes a `server/discover` probe and the era is stateless;
+     * a server without it fails the call with EraNegotiationError. 'auto': the probe first,
+     * and `initialize` itself when the server gives no modern answer.
+     */
+    era: z
+      .enum(['auto', MODERN_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSION])
+      .default(LEGACY_PROTOCOL_VERSION),
     requestTimeoutMs: z.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
     resetTimeoutOnProgress: z.boolean().default(false),
     maxTotalTimeoutMs: z.number().int().positive().default(DEFAULT_MAX_TOTAL_TIMEOUT_MS),

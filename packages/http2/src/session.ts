@@ -1,7 +1,11 @@
 import {
+  type DiscoverResult,
+  eraOf,
   type JsonRpcId,
   type JsonRpcNotification,
   type JsonRpcRequest,
+  type McpEra,
+  MODERN_PROTOCOL_VERSION,
   TransportError,
 } from '@mcp/connection-core';
 import type { HeadersContext, HeadersProvider } from './options.ts';
@@ -36,6 +40,8 @@ const PROTOCOL_HEADERS = new Set([
   'accept',
   'mcp-session-id',
   'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
   'last-event-id',
 ]);
 
@@ -62,6 +68,10 @@ export function withOwnHeaders(
 export class SessionState {
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
+  #era: McpEra | undefined;
+  #discovery: DiscoverResult | undefined;
+  /** In the 2026-07-28 era: the `_meta` envelope every request carries. */
+  envelope: Record<string, unknown> | undefined;
   #staticHeaders: HeaderRecord;
   #provider: HeadersProvider | undefined;
   #post: HeaderRecord;
@@ -97,6 +107,14 @@ export class SessionState {
     return this.#protocolVersion;
   }
 
+  get era(): McpEra | undefined {
+    return this.#era;
+  }
+
+  get discovery(): DiscoverResult | undefined {
+    return this.#discovery;
+  }
+
   get hasHeaderProvider(): boolean {
     return this.#provider !== undefined;
   }
@@ -105,6 +123,8 @@ export class SessionState {
   established(sessionId: string | undefined, protocolVersion: string | undefined): void {
     this.#sessionId = sessionId;
     this.#protocolVersion = protocolVersion;
+    this.#era = protocolVersion === undefined ? undefined : eraOf(protocolVersion);
+    this.#discovery = undefined;
     this.generation++;
     this.#rebuild();
   }
@@ -115,6 +135,13 @@ export class SessionState {
     this.initializedNotification ??= { jsonrpc: '2.0', method: 'notifications/initialized' };
     if (this.#sessionId !== session.sessionId || this.#protocolVersion !== session.protocolVersion)
       this.established(session.sessionId, session.protocolVersion);
+  }
+
+  /** Records a 2026-07-28 `server/discover` answer: no session, the stateless era. */
+  discovered(discovery: DiscoverResult, envelope: Record<string, unknown>): void {
+    this.established(undefined, MODERN_PROTOCOL_VERSION);
+    this.#discovery = discovery;
+    this.envelope = envelope;
   }
 
   /** Forgets the session (it expired, or a new one is being negotiated). */

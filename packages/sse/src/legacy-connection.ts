@@ -12,7 +12,9 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  LEGACY_PROTOCOL_VERSION,
   type McpConnectionError,
+  type McpEra,
   MessageQueue,
   type ProtocolError,
   parseOptions,
@@ -176,6 +178,15 @@ export class SseConnection implements Connection {
 
   get protocolVersion(): string | undefined {
     return this.#protocolVersion;
+  }
+
+  /** The HTTP+SSE transport predates the stateless era: always 2025-11-25 (or older). */
+  get era(): McpEra {
+    return LEGACY_PROTOCOL_VERSION;
+  }
+
+  get discovery(): undefined {
+    return undefined;
   }
 
   get closed(): boolean {

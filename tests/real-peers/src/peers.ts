@@ -70,11 +70,12 @@ function observe(server: {
 
 /** The proxy with default settings, in front of `upstream` at `/up/mcp`. */
 export async function startDefaultProxy(
-  upstream: Pick<Upstream, 'url' | 'h2c'>,
+  upstream: Pick<Upstream, 'url' | 'h2c'> & { era?: '2025-11-25' | '2026-07-28' | 'both' },
 ): Promise<ProxyServer> {
+  const { url, h2c, era } = upstream;
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
-    upstreams: [{ name: 'up', url: upstream.url, h2c: upstream.h2c }],
+    upstreams: [{ name: 'up', url, h2c, ...(era === undefined ? {} : { era }) }],
     // Trusting the fixture's self-signed certificate is not tuning: nothing else is set.
     pool: upstream.url.startsWith('https:') ? { ca: [FIXTURE_TLS.caPath] } : {},
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -95,6 +95,9 @@ describe('session churn', () => {
       'get-close',
       () => upstream.openGetStreams === 0,
       `${upstream.openGetStreams} upstream GET streams left open`,
+      // The last sessions' upstream closes run after their clients got the DELETE answer; on the
+      // shared box under load (a full suite with a bench beside it) 5 s was too short for them.
+      30_000,
     );
     // 10,000 sessions leaking even 1 KiB each would be ~10 MB.
     expect(growthMb).toBeLessThan(5);

@@ -21,6 +21,7 @@ import type { ProxySession } from '../session-registry.ts';
 import { followServerMessages } from '../session-store.ts';
 import type { AcceptedFormats } from '../validate.ts';
 import { ownHeaders, SESSION_HEADER } from './common.ts';
+import { modernBodyWithoutHeader } from './modern.ts';
 import { admitMessage, admitRequest } from './post-admission.ts';
 import { findOrOpenSession } from './post-session.ts';
 
@@ -39,6 +40,8 @@ export async function handlePost(
   const admitted = await admitMessage(ctx, req);
   if (!admitted.ok) return sendRejection(res, admitted.rejection);
   const { message, formats } = admitted.value;
+  const eraMismatch = modernBodyWithoutHeader(message);
+  if (eraMismatch) return sendRejection(res, eraMismatch, requestIdOf(message));
   // A client that reset its stream while we read its body gets nothing sent upstream.
   if (clientGone(res)) return;
   const found = await findOrOpenSession(ctx, upstream, req, message, log);

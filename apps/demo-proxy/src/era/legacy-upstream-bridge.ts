@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import {
+  type Connection,
+  isJsonRpcErrorResponse,
+  isJsonRpcRequest,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  jsonRpcError,
+  LEGACY_PROTOCOL_VERSION,
+  MetaKey,
+  MODERN_PROTOCOL_VERSION,
+} from '@mcp/connection-core';
+import type { UpstreamConfig } from '../config.ts';
+import type { ProxyContext } from '../context.ts';
+import type { ResponseSink } from '../http-types.ts';
+import type { Logger } from '../logger.ts';
+import { sendJson, sendRejection } from '../replies.ts';
+import type { ClientIdentity } from '../session-binding.ts';
+import type { AcceptedFormats } from '../validate.ts';
+import { relayModern } from './modern-relay.ts';
+
+/** A 2025-11-25 upstream session held for one client and one set of capabilities. */
+interface BridgedSession {
+  connection: Connection;
+  /** The upstream's `initialize` result: what `server/discover` is answered from. */
+  initialized: Record<string, unknown>;
+  nextId: number;
+}
+
+/** A 2026-07-28 request for a 2025-11-25-only upstream, with what the handler learned. */
+export interface BridgeRequest {
+  upstream: UpstreamConfig;
+  client: ClientIdentity;
+  request: JsonRpcRequest;
+  envelope: Record<string, unknown>;
+  formats: AcceptedFormats;
+  res: ResponseSink;
+  own: Record<string, string> | undefined;
+  log: Logger;
+}
+
+/** Methods whose 2026-07-28 results are cacheable: they must say for how long, and for whom. */
+const CACHEABLE = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
+
+const held = new WeakMap<ProxyContext, Map<string, Promise<BridgedSession>>>();
+
+/**
+ * Serves a 2026-07-28 client from a 2025-11-25-only upstream. Legacy sessions carry state
+ * (subscriptions, log level, roots), so one is only ever reused by requests of the same client
+ * (its credentials, hashed) declaring the same capabilities: never across clients. With
+ * `bridgeSessions: 'per-request'` (the stateless mode) each request gets a session of its own,
+ * ended once it is answered. `server/discover` is answered from the session's `initialize`.
+ */
+export async function bridgeToLegacy(ctx: ProxyContext, bridge: BridgeRequest): Promise<void> {
+  const perRequest = bridge.upstream.bridgeSessions === 'per-request';
+  let session: BridgedSession;
+  try {
+    session = await (perRequest ? openSession(ctx, bridge) : heldSession(ctx, bridge));
+  } catch (err) {
+    bridge.log.warn({ err, upstream: bridge.upstream.name }, 'could not open a bridged session');
+    const message = 'Bad Gateway: upstream unavailable';
+    return sendRejection(bridge.res, { status: 502, message, rpcCode: -32603 }, bridge.request.id);
+  }
+  try {
+    await serve(ctx, bridge, session);
+  } finally {
+    if (perRequest) await session.connection.close();
+  }
+}
+
+async function serve(ctx: ProxyContext, bridge: BridgeRequest, session: BridgedSession) {
+  const { request, res } = bridge;
+  if (request.method === 'server/discover') {
+    return sendJson(res, 200, { jsonrpc: '2.0', id: request.id, result: discovery(session) });
+  }
+  if (request.method === 'subscriptions/listen') {
+    const message = 'subscriptions/listen is not bridged to a 2025-11-25 upstream';
+    return sendJson(res, 200, jsonRpcError(request.id, -32601, message));
+  }
+  // Requests of several callers share the session: each gets an id of the bridge's own.
+  const upstreamId = `bridge-${session.nextId++}`;
+  const translate = (message: JsonRpcMessage): JsonRpcMessage | undefined => {
+    if (isJsonRpcRequest(message)) {
+      // The stateless era has no server-to-client requests: refuse, so the upstream goes on.
+      const refusal = jsonRpcError(message.id, -32601, 'the client cannot be asked (2026-07-28)');
+      session.connection.respond(refusal, { headers: bridge.own }).catch(() => {});
+      return undefined;
+    }
+    if ('method' in message) return message;
+    return modernResponse(request, message);
+  };
+  await relayModern(ctx, {
+    upstream: bridge.upstream,
+    connection: session.connection,
+    request: { ...withoutEnvelope(request), id: upstreamId },
+    formats: bridge.formats,
+    res,
+    own: bridge.own,
+    log: bridge.log,
+    translate,
+  });
+}
+
+function heldSession(ctx: ProxyContext, bridge: BridgeRequest): Promise<BridgedSession> {
+  let sessions = held.get(ctx);
+  if (sessions === undefined) {
+    sessions = new Map();
+    held.set(ctx, sessions);
+  }
+  const key = sessionKey(bridge);
+  const found = sessions.get(key);
+  if (found !== undefined) {
+    sessions.delete(key); // most recently used last
+    sessions.set(key, found);
+    return found;
+  }
+  const opening = openSession(ctx, bridge);
+  sessions.set(key, opening);
+  const forget = (): void => {
+    if (sessions.get(key) === opening) sessions.delete(key);
+  };
+  opening.then((s) => s.connection.closed && forget(), forget);
+  if (sessions.size > ctx.config.limits.maxSessions) evictOldest(sessions);
+  return opening;
+}
+
+function evictOldest(sessions: Map<string, Promise<BridgedSession>>): void {
+  const [key, oldest] = sessions.entries().next().value as [string, Promise<BridgedSession>];
+  sessions.delete(key);
+  oldest.then((s) => s.connection.close()).catch(() => {});
+}
+
+/** The client's credentials (hashed) and declared capabilities: whose state a session holds. */
+function sessionKey(bridge: BridgeRequest): string {
+  const { client, upstream, envelope } = bridge;
+  const who = client.credentials?.toString('hex') ?? client.key;
+  const capabilities = canonicalJson(envelope[MetaKey.CLIENT_CAPABILITIES] ?? {});
+  return createHash('sha256')
+    .update(`${upstream.name}\0${who}\0${capabilities}`)
+    .digest('base64url');
+}
+
+async function openSession(ctx: ProxyContext, bridge: BridgeRequest): Promise<BridgedSession> {
+  const { upstream, envelope, own } = bridge;
+  const key = `bridge:${randomKey()}`;
+  const connection = await ctx.connector.connect(upstream, key, { ...upstream.headers, ...own });
+  const answer = await connection.request(
+    {
+      jsonrpc: '2.0',
+      id: 'bridge-initialize',
+      method: 'initialize',
+      params: {
+        protocolVersion: LEGACY_PROTOCOL_VERSION,
+        capabilities: envelope[MetaKey.CLIENT_CAPABILITIES] ?? {},
+        clientInfo: envelope[MetaKey.CLIENT_INFO] ?? { name: 'mcp-connect-bridge', version: '0' },
+      },
+    },
+    { headers: own },
+  );
+  if (isJsonRpcErrorResponse(answer)) {
+    await connection.close();
+    throw new Error(`the upstream refused initialize: ${answer.error.message}`);
+  }
+  await connection.notify(
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { headers: own },
+  );
+  return { connection, initialized: answer.result as Record<string, unknown>, nextId: 1 };
+}
+
+function discovery(session: BridgedSession): Record<string, unknown> {
+  const { capabilities, serverInfo, instructions } = session.initialized;
+  return {
+    resultType: 'complete',
+    supportedVersions: [MODERN_PROTOCOL_VERSION],
+    capabilities: capabilities ?? {},
+    ...(instructions === undefined ? {} : { instructions }),
+    ttlMs: 0,
+    cacheScope: 'private',
+    _meta: { [MetaKey.SERVER_INFO]: serverInfo },
+  };
+}
+
+/** A 2025-11-25 answer as a 2026-07-28 client expects it: its own id, `resultType`, caching. */
+function modernResponse(request: JsonRpcRequest, response: JsonRpcResponse): JsonRpcResponse {
+  if (isJsonRpcErrorResponse(response)) return { ...response, id: request.id };
+  const result: Record<string, unknown> = {
+    resultType: 'complete',
+    ...(response.result as Record<string, unknown>),
+  };
+  if (CACHEABLE.has(request.method)) {
+    result.ttlMs ??= 0;
+    result.cacheScope ??= 'private';
+  }
+  return { ...response, id: request.id, result };
+}
+
+/** `request` without the 2026-07-28 envelope keys (a legacy server would not expect them). */
+function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
+  const params = request.params as Record<string, unknown>;
+  const {
+    [MetaKey.PROTOCOL_VERSION]: _v,
+    [MetaKey.CLIENT_CAPABILITIES]: _c,
+    ...meta
+  } = params._meta as Record<string, unknown>;
+  delete meta[MetaKey.CLIENT_INFO];
+  delete meta[MetaKey.LOG_LEVEL];
+  const { _meta: _m, ...rest } = params;
+  return { ...request, params: Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta } };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+}
+
+let counter = 0;
+function randomKey(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${process.pid}-${counter}`;
+}
