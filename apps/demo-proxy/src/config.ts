@@ -17,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EdgeConfigSchema } from './edge-config.ts';
 import { LogFormatSchema } from './log-format.ts';
+import { SealingKeysSchema } from './sealing-keys.ts';
 
 const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -77,6 +78,12 @@ export const SessionsConfigSchema = z.strictObject({
    * request, in ms (the idle limit does not apply while a stream is open).
    */
   streamIdleTimeoutMs: z.number().int().positive().default(3_600_000),
+  /**
+   * Sealed sessions for replicas behind a load balancer: session ids become tokens sealed with
+   * the first of these keys (`{ id, secret | secretEnv | secretFile }`, base64 of 32 bytes) and
+   * opened with any of them, so every replica holding the keys serves every session.
+   */
+  sealingKeys: SealingKeysSchema.optional(),
 });
 
 export const LimitsConfigSchema = z.strictObject({

@@ -4,6 +4,7 @@ import type { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { SessionRegistry } from './session-registry.ts';
+import type { SessionStore } from './session-store.ts';
 import type { UpstreamConnector } from './upstream-connector.ts';
 import type { RebindingPolicy } from './validate.ts';
 
@@ -13,6 +14,8 @@ export interface ProxyContext {
   logger: Logger;
   metrics: ProxyMetrics;
   sessions: SessionRegistry;
+  /** Where session ids lead: this process's registry, or sealed tokens any replica opens. */
+  store: SessionStore;
   connector: UpstreamConnector;
   rebinding: RebindingPolicy;
   /** Requests in flight across the proxy (for the global concurrency limit and draining). */

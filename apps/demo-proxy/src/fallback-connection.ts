@@ -10,14 +10,15 @@ import {
   type RequestOptions,
   type SendOptions,
 } from '@mcp/connection-core';
-import { type FallbackResult, LEGACY_FALLBACK_STATUSES } from '@mcp/http2';
+import { type AdoptedSession, type FallbackResult, LEGACY_FALLBACK_STATUSES } from '@mcp/http2';
 
 /** Opens the session again by `connectWithFallback`, with this `initialize`. */
 export type Fallback = (initialize: JsonRpcRequest) => Promise<FallbackResult>;
 
 /** Turns a session's upstream GET stream on and off (see UpstreamStreamFollower). */
 export interface ServerStreamControl {
-  openServerStream(): void;
+  /** `lastEventId`: resume the upstream stream after it (a stream another replica followed). */
+  openServerStream(lastEventId?: string): void;
   closeServerStream(): void;
 }
 
@@ -98,8 +99,31 @@ export class FallbackConnection implements Connection, ServerStreamControl {
   }
 
   /** A legacy session's stream is the session itself: it stays open. */
-  openServerStream(): void {
-    streamControlOf(this.#current)?.openServerStream();
+  openServerStream(lastEventId?: string): void {
+    streamControlOf(this.#current)?.openServerStream(lastEventId);
+  }
+
+  /**
+   * Continues an upstream session another replica opened, or marks the one this connection
+   * opened as shared (see `Http2Connection.adoptSession`); false when this connection cannot
+   * (a legacy HTTP+SSE session lives in one process).
+   */
+  adoptSession(session: AdoptedSession): boolean {
+    const adoptable = this.#current as Connection & {
+      adoptSession?: (session: AdoptedSession) => void;
+    };
+    if (typeof adoptable.adoptSession !== 'function') return false;
+    this.#initialized = true;
+    adoptable.adoptSession(session);
+    return true;
+  }
+
+  /** DELETE upstream, then close; the upstream's status (404: it knew the session no more). */
+  async endSession(): Promise<number | undefined> {
+    const ending = this.#current as Connection & { endSession?: () => Promise<number | undefined> };
+    if (typeof ending.endSession === 'function') return ending.endSession();
+    await this.#current.close();
+    return undefined;
   }
   closeServerStream(): void {
     streamControlOf(this.#current)?.closeServerStream();

@@ -10,6 +10,7 @@ import { logDestination } from './log-format.ts';
 import { createProxyLogger, type Logger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
+import { checkSealingKeys } from './sealing-keys.ts';
 import { takeCtrlCFromTerminal } from './terminal-keys.ts';
 import { checkTlsFiles } from './tls-files.ts';
 
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     config = await loadConfigFile(values.config);
     config = overridePort(config, values.port ?? process.env.PORT);
     if (config.listen.tls) checkTlsFiles(config.listen.tls);
+    checkSealingKeys(values.config, config.sessions.sealingKeys);
     logger = createProxyLogger(config, logDestination(config.logFormat));
   } catch (err) {
     console.error(isMcpConnectionError(err) || err instanceof Error ? err.message : err);

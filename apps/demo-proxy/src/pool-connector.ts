@@ -18,6 +18,7 @@ import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts
  * through `connectWithFallback` (FallbackConnection).
  */
 export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
+  const sealed = config.sessions.sealingKeys !== undefined;
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
   ];
@@ -51,7 +52,10 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
         requestTimeoutMs: config.limits.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
-        reinitialize: true,
+        // A sealed session lives on after this replica: the upstream's 404 ends it, and only
+        // the client's DELETE (not this replica closing its connection) ends it upstream.
+        reinitialize: !sealed,
+        endSessionOnClose: !sealed,
         // A 2025-11-25 client of a modern-only upstream: initialize becomes discovery there.
         era: upstream.era === '2026-07-28' ? '2026-07-28' : '2025-11-25',
         // The session's GET stream follows the client's (UpstreamStreamFollower).

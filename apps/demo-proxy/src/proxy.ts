@@ -6,6 +6,7 @@ import { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { createRouter } from './router.ts';
+import { createSessionStore } from './sealed-sessions.ts';
 import { SessionRegistry } from './session-registry.ts';
 import type { UpstreamConnector } from './upstream-connector.ts';
 import { isLoopbackAddress } from './validate.ts';
@@ -31,6 +32,7 @@ export interface StartProxyOptions {
 export async function startProxy(options: StartProxyOptions): Promise<ProxyServer> {
   const { config, logger, connector } = options;
   const metrics = new ProxyMetrics(() => connector.stats());
+  const store = createSessionStore(config);
   const sessions = new SessionRegistry({
     maxSessions: config.limits.maxSessions,
     idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
@@ -38,6 +40,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     maxSessionsPerClient: config.sessions.maxSessionsPerClient,
     bufferSize: config.limits.eventBufferSize,
     serverStreamLingerMs: config.limits.serverStreamLingerMs,
+    eventIdPrefix: () => store.eventIdPrefix(),
     onCountChange: (upstream, delta) => metrics.sessions.inc({ upstream }, delta),
   });
   for (const u of config.upstreams) metrics.sessions.set({ upstream: u.name }, 0);
@@ -46,6 +49,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     logger,
     metrics,
     sessions,
+    store,
     connector,
     rebinding: {
       enabled: isLoopbackAddress(config.listen.host),

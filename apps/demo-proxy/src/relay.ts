@@ -11,6 +11,7 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '@mcp/connection-core';
+import { serverEventIdOf } from '@mcp/http2';
 import { RelayAbort } from './abort-reasons.ts';
 import type { ProxyContext } from './context.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
@@ -37,6 +38,8 @@ export interface RelayRequestOptions {
   headers: Record<string, string>;
   /** Headers of this request's upstream HTTP requests only (its own credentials). */
   upstreamHeaders?: Record<string, string>;
+  /** Sees the response before it goes out (`headersSent`: an SSE answer's headers went already). */
+  onAnswer?: (response: JsonRpcResponse, headersSent: boolean) => void;
   log: Logger;
 }
 
@@ -48,7 +51,7 @@ export interface RelayRequestOptions {
  * Resolves with the outcome; answering a session-expired upstream is left to the caller.
  */
 export async function relayRequest(options: RelayRequestOptions): Promise<RequestOutcome> {
-  const { ctx, session, request, res, formats, headers, upstreamHeaders, log } = options;
+  const { ctx, session, request, res, formats, headers, upstreamHeaders, onAnswer, log } = options;
   const upstream = session.upstream.name;
   const method = methodLabel(request.method);
   const controller = new AbortController();
@@ -154,6 +157,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   return outcome;
 
   function answer(response: JsonRpcResponse): void {
+    onAnswer?.(response, stream !== undefined);
     if (stream) {
       stream.send(response);
       stream.end();
@@ -179,7 +183,10 @@ export async function pumpServerMessages(ctx: ProxyContext, session: ProxySessio
     const message = await session.connection.receive();
     if (message === undefined) break;
     ctx.metrics.relayedMessages.inc({ upstream, kind: 'server' });
-    const event = session.events.push(message);
+    const event = session.events.push(
+      message,
+      ctx.store.eventTag(session, serverEventIdOf(message)),
+    );
     const stream = session.serverStream;
     if (stream && !stream.closed) {
       stream.send(message, event.id);

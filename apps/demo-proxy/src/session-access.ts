@@ -92,7 +92,7 @@ export function replayFrom(
   return undefined;
 }
 
-function refused(
+export function refused(
   ctx: ProxyContext,
   log: Logger,
   reason: RejectionReason,

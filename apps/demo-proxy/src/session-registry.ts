@@ -10,8 +10,8 @@ import { UpstreamStreamFollower } from './upstream-stream.ts';
 
 /** One downstream session and the upstream session that serves it. */
 export class ProxySession {
-  /** Minted by the proxy; never the upstream's id. */
-  readonly id: string;
+  /** Minted by the proxy; never the upstream's id. A sealed session's is renamed to its token. */
+  id: string;
   readonly upstream: UpstreamConfig;
   readonly connection: Connection;
   readonly events: EventBuffer;
@@ -37,13 +37,14 @@ export class ProxySession {
     credentials: SessionCredentials,
     owner: ClientIdentity,
     serverStreamLingerMs: number,
+    eventIdPrefix = '',
   ) {
     this.id = id;
     this.credentials = credentials;
     this.owner = owner;
     this.upstream = upstream;
     this.connection = connection;
-    this.events = new EventBuffer(bufferSize);
+    this.events = new EventBuffer(bufferSize, eventIdPrefix);
     this.upstreamStream = new UpstreamStreamFollower(connection, serverStreamLingerMs);
   }
 
@@ -83,6 +84,8 @@ export interface SessionRegistryOptions {
   maxSessionsPerClient: number;
   bufferSize: number;
   serverStreamLingerMs: number;
+  /** Makes the prefix of a session's event ids (none by default). */
+  eventIdPrefix?: () => string;
   onCountChange: (upstream: string, delta: number) => void;
 }
 
@@ -128,15 +131,16 @@ export class SessionRegistry {
   /**
    * Mints an id and registers a session around the Connection `connect` makes for it. The slot
    * is held while the connection is being made, so concurrent creates respect the limits; the
-   * caller checks `full` and `atClientLimit` first.
+   * caller checks `full` and `atClientLimit` first. `id`: a sealed session's token, when it
+   * is known already (a session another replica opened).
    */
   async create(
     upstream: UpstreamConfig,
     owner: ClientIdentity,
     credentials: SessionCredentials,
     connect: (id: string) => Promise<Connection>,
+    id: string = randomUUID(),
   ): Promise<ProxySession> {
-    const id = randomUUID();
     const origin = originOf(upstream);
     this.#pending++;
     this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
@@ -159,6 +163,7 @@ export class SessionRegistry {
       credentials,
       owner,
       this.#options.serverStreamLingerMs,
+      this.#options.eventIdPrefix?.(),
     );
     const idle = setTimeout(() => this.#onIdle(session), this.#options.idleTimeoutMs);
     idle.unref();
@@ -172,6 +177,15 @@ export class SessionRegistry {
     const session = this.#sessions.get(id)?.session;
     if (!session || session.upstream.name !== upstream || session.closed) return undefined;
     return session;
+  }
+
+  /** Files the session under a new id (a sealed session's token, once it is minted). */
+  rekey(session: ProxySession, id: string): void {
+    const entry = this.#sessions.get(session.id);
+    if (entry?.session !== session) return;
+    this.#sessions.delete(session.id);
+    session.id = id;
+    this.#sessions.set(id, entry);
   }
 
   /** Marks the session used now (its idle limits count from here). */

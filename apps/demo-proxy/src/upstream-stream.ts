@@ -32,11 +32,11 @@ export class UpstreamStreamFollower {
     this.clientClosed();
   }
 
-  /** The client opened a GET stream. */
-  clientOpened(): void {
+  /** The client opened a GET stream (resuming the upstream's after `lastEventId`, if given). */
+  clientOpened(lastEventId?: string): void {
     clearTimeout(this.#linger);
     this.#linger = undefined;
-    this.#connection?.openServerStream();
+    this.#connection?.openServerStream(lastEventId);
   }
 
   /** The client's GET stream closed (and no other replaced it). */

@@ -35,7 +35,7 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { type SessionMark, SessionState, withOwnHeaders } from './session.ts';
+import { type AdoptedSession, type SessionMark, SessionState, withOwnHeaders } from './session.ts';
 import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
@@ -66,7 +66,8 @@ export class Http2Connection implements Connection {
   #replayExchange: RequestExchange | undefined;
   readonly #input = new InputRounds();
   #closed = false;
-  #closing: Promise<void> | undefined;
+  /** The shutdown, once started; resolves with the server's answer to its DELETE, if any. */
+  #closing: Promise<number | undefined> | undefined;
 
   /** Use `createHttp2Connection`, which validates the options. */
   constructor(options: ResolvedHttp2ConnectionOptions) {
@@ -189,13 +190,28 @@ export class Http2Connection implements Connection {
   }
 
   /**
-   * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized, if
-   * it is not yet) and keeps it open, reopened as in 'auto', until `closeServerStream()`.
+   * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized)
+   * and keeps it open, reopened as in 'auto', until `closeServerStream()`. `lastEventId` (see
+   * `serverEventIdOf`) resumes one another connection followed; ignored while one is open.
    */
-  openServerStream(): void {
+  openServerStream(lastEventId?: string): void {
     if (this.options.serverStream !== 'on-demand') return;
     this.#serverStreamWanted = true;
-    if (this.session.initializedNotification !== undefined) this.#startServerStream();
+    if (this.session.initializedNotification !== undefined) this.#startServerStream(lastEventId);
+  }
+
+  /**
+   * Continues a session another connection (process) initialized: requests carry its id and
+   * version, `reinitialize` replays `initialize`. On the connection that initialized it, marks it
+   * shared: its `notifications/initialized` may have gone through another, so it counts as sent.
+   */
+  adoptSession(session: AdoptedSession): void {
+    this.session.adopt(session);
+  }
+
+  /** DELETE, then close; the server's status (404: it knew the session no more), if it answered. */
+  endSession(): Promise<number | undefined> {
+    return this.#close(true);
   }
 
   /** With `serverStream: 'on-demand'`: closes the GET stream (its request is aborted). */
@@ -229,10 +245,14 @@ export class Http2Connection implements Connection {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#close(this.options.endSessionOnClose);
+  }
+
+  #close(endSession: boolean): Promise<number | undefined> {
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#closing = this.#shutdown();
+      this.#closing = this.#shutdown(endSession);
     }
     return this.#closing;
   }
@@ -387,11 +407,11 @@ export class Http2Connection implements Connection {
     }
   }
 
-  #startServerStream(): void {
+  #startServerStream(lastEventId?: string): void {
     if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
     if (this.session.era === MODERN_PROTOCOL_VERSION) return; // no GET stream in that era
     const generation = this.session.generation;
-    const stream = new ServerStream(this);
+    const stream = new ServerStream(this, lastEventId);
     this.#serverStream = stream;
     stream.done.then((end) => {
       if (this.#serverStream === stream) this.#serverStream = undefined;
@@ -408,20 +428,22 @@ export class Http2Connection implements Connection {
     }, noop);
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(endSession: boolean): Promise<number | undefined> {
     const closedError = new ConnectionClosedError();
     for (const exchange of [...this.#inFlight.values()]) exchange.fail(closedError);
     this.#replayExchange?.fail(closedError);
     const stream = this.#serverStream;
     this.#serverStream = undefined;
     this.queue.close();
-    if (this.session.sessionId !== undefined) {
+    let status: number | undefined;
+    if (this.session.sessionId !== undefined && endSession) {
       // The server ends the GET stream when it deletes the session: no reset needed.
       stream?.finish();
-      await deleteSession(this.target, this.session);
+      status = await deleteSession(this.target, this.session);
     }
     stream?.stop();
     await stream?.done;
     await this.#dispatcher.close();
+    return status;
   }
 }

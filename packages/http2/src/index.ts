@@ -32,7 +32,8 @@ export {
   type ReconnectionOptions,
   type TlsOptions,
 } from './options.ts';
-export type { ServerStreamEnd } from './server-stream.ts';
+export { type ServerStreamEnd, serverEventIdOf } from './server-stream.ts';
+export type { AdoptedSession } from './session.ts';
 export { guardHttp2Streams } from './stream-guard.ts';
 export {
   Subscription,

@@ -111,6 +111,7 @@ export const Http2ConnectionOptionsSchema = z
     reconnection: ReconnectionSchema.prefault({}),
     serverStream: z.enum(['auto', 'on-demand']).or(z.literal(false)).default('auto'),
     reinitialize: z.boolean().default(false),
+    endSessionOnClose: z.boolean().default(true),
   })
   .superRefine((o, ctx) => {
     if (o.h2c && o.url.protocol === 'https:') {

@@ -34,6 +34,18 @@ export type ServerStreamEnd =
   | 'session-expired'
   | 'gave-up';
 
+/** The SSE event id each server-initiated message came after (or with), for resumption. */
+const eventIds = new WeakMap<JsonRpcMessage, string>();
+
+/**
+ * The id of the latest SSE event of the GET stream when `message` arrived on it (its own id,
+ * when it had one): a GET with it as `Last-Event-ID` resumes after `message`. Undefined for
+ * messages that came another way, or from a stream that sends no ids.
+ */
+export function serverEventIdOf(message: JsonRpcMessage): string | undefined {
+  return eventIds.get(message);
+}
+
 /**
  * The GET stream of one session: server-initiated messages go to the connection's bounded
  * queue (a full queue stops the reading, so backpressure reaches the server). When the stream
@@ -53,8 +65,10 @@ export class ServerStream implements AbortEmitter {
   /** Whether a GET was ever answered with a stream. */
   opened = false;
 
-  constructor(host: ServerStreamHost) {
+  /** `lastEventId`: where to resume, for a stream of a session another process followed. */
+  constructor(host: ServerStreamHost, lastEventId?: string) {
     this.#host = host;
+    this.#cursor.lastEventId = lastEventId;
     this.done = this.#loop().catch(() => 'gave-up' as const);
   }
 
@@ -97,6 +111,7 @@ export class ServerStream implements AbortEmitter {
     const host = this.#host;
     let failures = 0;
     const deliver = (message: JsonRpcMessage): boolean | Promise<boolean> => {
+      if (this.#cursor.lastEventId !== undefined) eventIds.set(message, this.#cursor.lastEventId);
       if (!('method' in message)) {
         host.routeResponse(message);
         return this.#stopped;

@@ -20,6 +20,14 @@ const GET_BASE: HeaderRecord = { accept: 'text/event-stream' };
 /** Server requests whose session is remembered for their answer, at most (oldest forgotten). */
 const MAX_REMEMBERED_SERVER_REQUESTS = 4096;
 
+/** A session another connection initialized (see `Http2Connection.adoptSession`). */
+export interface AdoptedSession {
+  sessionId: string;
+  protocolVersion: string;
+  /** The `initialize` request that opened it (replayed by `reinitialize`). */
+  initialize: JsonRpcRequest;
+}
+
 /** A session as one generation of the connection: its number, and the id the server gave it. */
 export interface SessionMark {
   generation: number;
@@ -119,6 +127,14 @@ export class SessionState {
     this.#discovery = undefined;
     this.generation++;
     this.#rebuild();
+  }
+
+  /** Takes on a session another connection initialized (see `Http2Connection.adoptSession`). */
+  adopt(session: AdoptedSession): void {
+    this.initializeRequest = session.initialize;
+    this.initializedNotification ??= { jsonrpc: '2.0', method: 'notifications/initialized' };
+    if (this.#sessionId !== session.sessionId || this.#protocolVersion !== session.protocolVersion)
+      this.established(session.sessionId, session.protocolVersion);
   }
 
   /** Records a 2026-07-28 `server/discover` answer: no session, the stateless era. */

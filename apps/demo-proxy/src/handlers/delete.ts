@@ -3,7 +3,6 @@ import type { ProxyContext } from '../context.ts';
 import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
-import { findClientSession, identify } from '../session-access.ts';
 import { SESSION_HEADER } from './common.ts';
 
 /** DELETE /<upstream>/mcp: ends the downstream session and its upstream session. */
@@ -21,10 +20,12 @@ export async function handleDelete(
       message: 'Bad Request: Mcp-Session-Id header is required',
     });
   }
-  const session = findClientSession(ctx, upstream, sessionId, identify(ctx, req), log);
+  const session = await ctx.store.find(ctx, upstream, sessionId, req, log);
   if (!session) return sendRejection(res, { status: 404, message: 'Session not found' });
   try {
-    await ctx.sessions.remove(session);
+    // A sealed session another replica ended already: the upstream's 404 says so.
+    if (!(await ctx.store.end(ctx, session)))
+      return sendRejection(res, { status: 404, message: 'Session not found' });
   } catch (err) {
     log.warn({ err }, 'upstream session did not end cleanly');
   }

@@ -4,7 +4,7 @@ import { openEventStream } from '../event-stream.ts';
 import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendRejection } from '../replies.ts';
-import { checkStreamTakeover, findClientSession, identify, replayFrom } from '../session-access.ts';
+import { checkStreamTakeover, identify, replayFrom } from '../session-access.ts';
 import { acceptedFormats, checkAccept } from '../validate.ts';
 import { SESSION_HEADER } from './common.ts';
 
@@ -13,13 +13,13 @@ import { SESSION_HEADER } from './common.ts';
  * the buffered events after it are sent first (to the session's own client). A bound session's
  * new GET replaces its previous one; an anonymous session's open stream cannot be taken (409).
  */
-export function handleGet(
+export async function handleGet(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: DownstreamRequest,
   res: ResponseSink,
   log: Logger,
-): void {
+): Promise<void> {
   const rejection = checkAccept(acceptedFormats(header(req.headers, 'accept')), 'GET');
   if (rejection) {
     sendRejection(res, rejection);
@@ -34,7 +34,7 @@ export function handleGet(
     return;
   }
   const client = identify(ctx, req);
-  const session = findClientSession(ctx, upstream, sessionId, client, log);
+  const session = await ctx.store.find(ctx, upstream, sessionId, req, log);
   if (!session) {
     sendRejection(res, { status: 404, message: 'Session not found' });
     return;
@@ -60,9 +60,7 @@ export function handleGet(
     ctx.config.limits.keepAliveMs,
   );
   const lastEventId = replayFrom(ctx, session, client, header(req.headers, 'last-event-id'), log);
-  // A resumed stream replays what came after its last event; a new one, what no stream carried.
-  const replay =
-    lastEventId === undefined ? session.events.undelivered() : session.events.after(lastEventId);
+  const { replay, upstreamLastEventId } = ctx.store.resumePoint(session, lastEventId);
   if (replay.length === 0) stream.prime(session.events.lastId);
   for (const event of replay) {
     stream.send(event.message, event.id);
@@ -70,7 +68,7 @@ export function handleGet(
   }
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');
   session.serverStream = stream;
-  session.upstreamStream.clientOpened();
+  session.upstreamStream.clientOpened(upstreamLastEventId);
   res.once('close', () => {
     if (session.serverStream !== stream) return; // replaced by a newer GET
     session.serverStream = undefined;

@@ -8,7 +8,7 @@ import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
 import { type DownstreamRequest, header } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
-import { checkClientQuota, findClientSession, identify } from '../session-access.ts';
+import { checkClientQuota, identify } from '../session-access.ts';
 import type { ClientIdentity } from '../session-binding.ts';
 import type { ProxySession } from '../session-registry.ts';
 import type { Rejection } from '../validate.ts';
@@ -38,7 +38,7 @@ export function findOrOpenSession(
   const sessionId = header(req.headers, SESSION_HEADER);
   const client = identify(ctx, req);
   if (sessionId !== undefined) {
-    return findSession(ctx, upstream, req, { sessionId, client, isInitialize }, log);
+    return findSession(ctx, upstream, req, { sessionId, isInitialize }, log);
   }
   if (!isInitialize) {
     return rejected({
@@ -52,15 +52,15 @@ export function findOrOpenSession(
   return openSession(ctx, upstream, req, client, log);
 }
 
-function findSession(
+async function findSession(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: DownstreamRequest,
-  named: { sessionId: string; client: ClientIdentity; isInitialize: boolean },
+  named: { sessionId: string; isInitialize: boolean },
   log: Logger,
-): Step<ProxySession> {
-  const { sessionId, client, isInitialize } = named;
-  const session = findClientSession(ctx, upstream, sessionId, client, log);
+): Promise<Step<ProxySession>> {
+  const { sessionId, isInitialize } = named;
+  const session = await ctx.store.find(ctx, upstream, sessionId, req, log);
   if (!session) return rejected({ status: 404, message: 'Session not found' });
   updateCredentials(session.credentials, req);
   if (isInitialize) {

@@ -15,9 +15,10 @@ import { clientGone, type DownstreamRequest, type ResponseSink } from '../http-t
 import type { Logger } from '../logger.ts';
 import type { RequestOutcome } from '../metrics.ts';
 import { originBusyRejection } from '../origin-busy.ts';
-import { pumpServerMessages, relayRequest } from '../relay.ts';
+import { relayRequest } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
+import { followServerMessages } from '../session-store.ts';
 import type { AcceptedFormats } from '../validate.ts';
 import { ownHeaders, SESSION_HEADER } from './common.ts';
 import { modernBodyWithoutHeader } from './modern.ts';
@@ -78,6 +79,17 @@ async function relayClientRequest(
     return 'rejected';
   }
   const headers = { [SESSION_HEADER]: session.id };
+  // The id an initialize answer gives the client is the store's (a sealed token).
+  const onAnswer =
+    request.method === 'initialize'
+      ? (response: JsonRpcResponse, headersSent: boolean) => {
+          headers[SESSION_HEADER] = ctx.store.started(ctx, session, {
+            request,
+            response,
+            headersSent,
+          });
+        }
+      : undefined;
   ctx.load.enter();
   try {
     return await relayRequest({
@@ -88,6 +100,7 @@ async function relayClientRequest(
       formats,
       headers,
       upstreamHeaders: own,
+      onAnswer,
       log,
     });
   } finally {
@@ -113,10 +126,7 @@ async function routeOutcome(
     session.initialized = true;
     session.upstreamStream.sessionStarted();
     log.info({ upstream }, 'session started');
-    pumpServerMessages(ctx, session)
-      .catch((err: unknown) => log.debug({ err }, 'server message stream ended'))
-      .then(() => ctx.sessions.remove(session))
-      .catch(() => {});
+    followServerMessages(ctx, session, log);
     return;
   }
   if (outcome === 'session_expired') {
