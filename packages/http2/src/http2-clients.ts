@@ -34,7 +34,8 @@ export function http2ClientFactory(options: Http2ClientFactoryOptions): Pool.Opt
           if (socket != null) {
             guardHttp2Streams(socket);
             const protocol = h2c || socket.alpnProtocol === 'h2' ? 'h2' : 'h1';
-            if (protocol === 'h2') client.pipelining = maxConcurrentStreams;
+            // Back to 1 if a later connection of the same client is HTTP/1.1 (no pipelining).
+            client.pipelining = protocol === 'h2' ? maxConcurrentStreams : 1;
             onProtocol?.(protocol);
           }
           callback(...args);
