@@ -14,7 +14,6 @@ import {
   ProtocolError,
   parseMessages,
   ReconnectFailedError,
-  RequestDeadline,
   type RequestOptions,
   SessionExpiredError,
   standardHeadersFor,
@@ -22,6 +21,7 @@ import {
   TransportError,
 } from '@mcp/connection-core';
 import { backoffDelayMs } from './backoff.ts';
+import { CoarseDeadline, type DeadlineOwner } from './deadline-wheel.ts';
 import {
   type AbortEmitter,
   contentKind,
@@ -74,7 +74,7 @@ const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
  * Last-Event-ID, replays the session after a 404 when allowed. Settles exactly once.
  * It is also the `signal` undici watches, so aborting costs no AbortController.
  */
-export class RequestExchange implements SlotWaiter, AbortEmitter {
+export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner {
   readonly id: JsonRpcId;
   readonly method: string;
   readonly promise: Promise<JsonRpcResponse>;
@@ -84,7 +84,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   #options: RequestOptions | undefined;
   #progressToken: unknown;
   #startedAt: number;
-  #deadline: RequestDeadline | undefined;
+  #deadline: CoarseDeadline | undefined;
   #resolve!: (response: JsonRpcResponse) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
@@ -129,14 +129,12 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   start(slot: boolean): void {
     const opts = this.#options;
     const defaults = this.#host.options;
-    this.#deadline = new RequestDeadline(
-      {
-        signal: opts?.signal,
-        timeoutMs: opts?.timeoutMs ?? defaults.requestTimeoutMs,
-        resetTimeoutOnProgress: opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
-        maxTotalTimeoutMs: opts?.maxTotalTimeoutMs ?? defaults.maxTotalTimeoutMs,
-      },
-      (error) => this.#expire(error),
+    this.#deadline = new CoarseDeadline(
+      this,
+      opts?.signal,
+      opts?.timeoutMs ?? defaults.requestTimeoutMs,
+      opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
+      opts?.maxTotalTimeoutMs ?? defaults.maxTotalTimeoutMs,
     );
     if (slot) this.grant();
     else this.#queued = true;
@@ -144,9 +142,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
 
   /** Runs outside the concurrency limit (session replay), with the default time limit only. */
   startUnlimited(): void {
-    this.#deadline = new RequestDeadline({ timeoutMs: this.#host.options.requestTimeoutMs }, (e) =>
-      this.#expire(e),
-    );
+    this.#deadline = new CoarseDeadline(this, undefined, this.#host.options.requestTimeoutMs);
     this.#run();
   }
 
@@ -374,7 +370,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter {
   }
 
   /** Called by the deadline: a timeout or the caller's abort. Tells the server to stop. */
-  #expire(error: McpConnectionError): void {
+  deadlineExpired(error: McpConnectionError): void {
     if (this.#settled) return;
     const sent = this.#sent;
     this.fail(error);

@@ -1,0 +1,195 @@
+import { AbortedError, type McpConnectionError, TimeoutError } from '@mcp/connection-core';
+
+/** How late a deadline may fire: the wheel turns once per this many milliseconds. */
+export const WHEEL_TICK_MS = 100;
+/** Slots in the wheel: one turn covers SLOTS x WHEEL_TICK_MS (25.6 s); later deadlines wait turns. */
+const SLOTS = 256;
+
+/** What a request's deadline calls when it expires (at most once). */
+export interface DeadlineOwner {
+  deadlineExpired(error: McpConnectionError): void;
+}
+
+/**
+ * The time limit and the caller's abort signal of one request, like connection-core's
+ * `RequestDeadline` (same options, same TimeoutError and AbortedError, same progress and
+ * `maxTotalTimeoutMs` rules) but with no timer of its own: it sits in the module's one timer
+ * wheel, so a request costs a few fields instead of a Node timer. It fires after its time is
+ * up, at most WHEEL_TICK_MS late, never early. `dispose()` must be called when the request
+ * settles.
+ */
+export class CoarseDeadline {
+  readonly #owner: DeadlineOwner;
+  readonly #signal: AbortSignal | undefined;
+  readonly #timeoutMs: number | undefined;
+  readonly #resetOnProgress: boolean;
+  readonly #maxTotalMs: number | undefined;
+  readonly #startedAt: number;
+  /** The limit a TimeoutError reports: `timeoutMs`, or `maxTotalTimeoutMs` once that is nearer. */
+  #reportedMs = 0;
+  #done = false;
+  // The wheel's links: the slot this deadline sits in (-1: none), its neighbours there, and when
+  // it is due (performance.now() ms).
+  slot = -1;
+  due = 0;
+  prev: CoarseDeadline | undefined;
+  next: CoarseDeadline | undefined;
+
+  constructor(
+    owner: DeadlineOwner,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    resetOnProgress = false,
+    maxTotalMs: number | undefined = undefined,
+  ) {
+    this.#owner = owner;
+    this.#signal = signal;
+    this.#timeoutMs = timeoutMs;
+    this.#resetOnProgress = resetOnProgress;
+    this.#maxTotalMs = maxTotalMs;
+    this.#startedAt = performance.now();
+    if (signal?.aborted) {
+      // Report on the next tick so the caller finishes setting up first.
+      queueMicrotask(this.#onAbort);
+      return;
+    }
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs);
+  }
+
+  /** Call on each progress notification for the request. */
+  progress(): void {
+    const timeoutMs = this.#timeoutMs;
+    if (this.#done || !this.#resetOnProgress || timeoutMs === undefined) return;
+    const maxTotalMs = this.#maxTotalMs;
+    const left =
+      maxTotalMs === undefined ? timeoutMs : maxTotalMs - (performance.now() - this.#startedAt);
+    if (left < timeoutMs) this.#arm(Math.max(0, left), maxTotalMs as number);
+    else this.#arm(timeoutMs, timeoutMs);
+  }
+
+  dispose(): void {
+    if (this.#done) return;
+    this.#done = true;
+    wheel.remove(this);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+
+  /** Called by the wheel once the time is up. */
+  expire(): void {
+    this.#expire(new TimeoutError(this.#reportedMs));
+  }
+
+  #arm(ms: number, reportedMs: number): void {
+    this.#reportedMs = reportedMs;
+    wheel.remove(this);
+    wheel.add(this, performance.now() + ms);
+  }
+
+  #onAbort = (): void => this.#expire(new AbortedError({ cause: this.#signal?.reason }));
+
+  #expire(error: McpConnectionError): void {
+    if (this.#done) return;
+    this.dispose();
+    this.#owner.deadlineExpired(error);
+  }
+}
+
+/**
+ * A hashed timing wheel: SLOTS lists of deadlines, a deadline in the slot of the tick it falls
+ * due in (modulo SLOTS; one further away waits whole turns there). One unref'd interval turns it
+ * while it holds deadlines; it stops at the first tick that finds it empty.
+ */
+class DeadlineWheel {
+  readonly #heads: Array<CoarseDeadline | undefined> = new Array<CoarseDeadline | undefined>(
+    SLOTS,
+  ).fill(undefined);
+  #size = 0;
+  /** The last tick whose slot has been run. */
+  #ranTick = 0;
+  #interval: NodeJS.Timeout | undefined;
+
+  /** Deadlines waiting (for tests and stats). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether the wheel's interval is running. */
+  get turning(): boolean {
+    return this.#interval !== undefined;
+  }
+
+  add(deadline: CoarseDeadline, due: number): void {
+    if (this.#interval === undefined) {
+      this.#ranTick = Math.floor(performance.now() / WHEEL_TICK_MS);
+      this.#interval = setInterval(this.#turn, WHEEL_TICK_MS);
+      this.#interval.unref();
+    }
+    // The first tick at or after `due`, and never one already run.
+    const tick = Math.max(Math.ceil(due / WHEEL_TICK_MS), this.#ranTick + 1);
+    const slot = tick % SLOTS;
+    const head = this.#heads[slot];
+    deadline.due = due;
+    deadline.slot = slot;
+    deadline.prev = undefined;
+    deadline.next = head;
+    if (head !== undefined) head.prev = deadline;
+    this.#heads[slot] = deadline;
+    this.#size++;
+  }
+
+  remove(deadline: CoarseDeadline): void {
+    const slot = deadline.slot;
+    if (slot === -1) return;
+    const { prev, next } = deadline;
+    if (prev === undefined) this.#heads[slot] = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    deadline.slot = -1;
+    deadline.prev = undefined;
+    deadline.next = undefined;
+    this.#size--;
+  }
+
+  #turn = (): void => {
+    if (this.#size === 0) {
+      clearInterval(this.#interval);
+      this.#interval = undefined;
+      return;
+    }
+    const now = performance.now();
+    const tick = Math.floor(now / WHEEL_TICK_MS);
+    // A late turn runs every slot it missed (a whole turn at most: then every slot was seen).
+    const from = Math.max(this.#ranTick + 1, tick - SLOTS + 1);
+    this.#ranTick = tick;
+    for (let t = from; t <= tick; t++) this.#runSlot(t % SLOTS, now);
+  };
+
+  #runSlot(slot: number, now: number): void {
+    let deadline = this.#heads[slot];
+    while (deadline !== undefined) {
+      const next = deadline.next;
+      // Later turns' deadlines stay; an expiry may dispose others, so `next` is read first and
+      // re-checked: a disposed one has left the slot.
+      if (deadline.due <= now) {
+        this.remove(deadline);
+        deadline.expire();
+      }
+      deadline = next !== undefined && next.slot === slot ? next : this.#firstDueIn(slot, now);
+    }
+  }
+
+  /** After an expiry changed the slot: the first deadline still in it that is due. */
+  #firstDueIn(slot: number, now: number): CoarseDeadline | undefined {
+    let deadline = this.#heads[slot];
+    while (deadline !== undefined && deadline.due > now) deadline = deadline.next;
+    return deadline;
+  }
+}
+
+const wheel = new DeadlineWheel();
+
+/** The module's wheel, for tests: how many deadlines wait and whether its interval runs. */
+export function deadlineWheelState(): { size: number; turning: boolean } {
+  return { size: wheel.size, turning: wheel.turning };
+}
