@@ -1,5 +1,4 @@
 import {
-  AbortedError,
   type Connection,
   ConnectionClosedError,
   ConnectionMetrics,
@@ -25,9 +24,10 @@ import { deleteSession } from './delete-session.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
 import { negotiate, withEnvelope } from './era.ts';
 import { RequestExchange } from './exchange.ts';
-import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
+import { type HttpTarget, noop } from './http.ts';
 import { InputRounds } from './input-rounds.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
+import { sendOneWay } from './one-way.ts';
 import {
   type Http2ConnectionOptions,
   parseHttp2ConnectionOptions,
@@ -35,7 +35,7 @@ import {
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
 import { ServerStream } from './server-stream.ts';
-import { type AdoptedSession, type SessionMark, SessionState, withOwnHeaders } from './session.ts';
+import { type AdoptedSession, SessionState } from './session.ts';
 import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
@@ -171,7 +171,7 @@ export class Http2Connection implements Connection {
     // The stateless era has no handshake to complete: `initialized` has no one to go to.
     if (method === INITIALIZED && this.session.era === MODERN_PROTOCOL_VERSION) return;
     if (method === INITIALIZED) this.session.initializedNotification = notification;
-    await this.#sendOneWay(notification, method, options, true);
+    await sendOneWay(this, notification, method, options, { mayReplay: true });
     this.metrics.notificationSent(method);
     if (method === INITIALIZED) this.#startServerStream();
   }
@@ -186,7 +186,7 @@ export class Http2Connection implements Connection {
     // 2026-07-28: the answer to an input request of a multi round-trip request (InputRounds).
     if (this.#input.answer(response)) return;
     const session = this.session.answerBelongsTo(response.id);
-    await this.#sendOneWay(response, 'response', options, true, false, session);
+    await sendOneWay(this, response, 'response', options, { mayReplay: true, belongsTo: session });
   }
 
   /**
@@ -305,7 +305,7 @@ export class Http2Connection implements Connection {
       method,
       params: { requestId: id, reason },
     };
-    this.#sendOneWay(notification, method, undefined, false).then(
+    sendOneWay(this, notification, method, undefined, { mayReplay: false }).then(
       () => this.metrics.notificationSent(method),
       noop, // the request already failed with its own error; this is best effort
     );
@@ -345,65 +345,16 @@ export class Http2Connection implements Connection {
       if (!('result' in response)) throw new SessionExpiredError(expired, { cause: response });
       const initialized = this.session.initializedNotification;
       if (initialized !== undefined) {
-        await this.#sendOneWay(initialized, INITIALIZED, undefined, false, true);
+        await sendOneWay(this, initialized, INITIALIZED, undefined, {
+          mayReplay: false,
+          partOfReplay: true,
+        });
         this.metrics.notificationSent(INITIALIZED);
         this.#startServerStream();
       }
     } catch (cause) {
       if (cause instanceof SessionExpiredError) throw cause;
       throw new SessionExpiredError(expired, { cause });
-    }
-  }
-
-  async #sendOneWay(
-    message: JsonRpcMessage,
-    rpcMethod: string,
-    options: SendOptions | undefined,
-    mayReplay: boolean,
-    partOfReplay = false,
-    belongsTo?: SessionMark,
-  ): Promise<void> {
-    const signal = options?.signal;
-    const body = JSON.stringify(message);
-    const bytes = Buffer.byteLength(body);
-    let replayed = false;
-    for (;;) {
-      const replay = this.#reinitializing;
-      if (replay !== undefined && !partOfReplay) await replay;
-      const generation = this.session.generation;
-      if (belongsTo !== undefined && belongsTo.generation !== generation) {
-        throw new SessionExpiredError(belongsTo.sessionId ?? '');
-      }
-      const sessionId = this.session.sessionId;
-      const pending = this.session.postHeaders(rpcMethod);
-      const headers = withOwnHeaders(
-        pending instanceof Promise ? await pending : pending,
-        options?.headers,
-      );
-      this.metrics.bytesSent(bytes);
-      let response: Awaited<ReturnType<typeof sendHttp>>;
-      try {
-        response = await sendHttp(this.target, 'POST', headers, body, signal);
-      } catch (cause) {
-        if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
-        if (this.#closed) throw new ConnectionClosedError(undefined, { cause });
-        throw cause;
-      }
-      const status = response.statusCode;
-      if (status >= 200 && status < 300) {
-        await response.body.dump().catch(noop);
-        return;
-      }
-      if (status === 404 && sessionId !== undefined) {
-        discardBody(response.body);
-        if (mayReplay && this.options.reinitialize && !replayed) {
-          replayed = true;
-          await this.reinitialize(generation);
-          continue;
-        }
-        throw new SessionExpiredError(sessionId);
-      }
-      throw await statusError(response, this.metrics);
     }
   }
 

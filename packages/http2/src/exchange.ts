@@ -2,7 +2,6 @@ import {
   type ConnectionMetrics,
   ErrorCode,
   envelopeOf,
-  InvalidMessageError,
   isModernProtocolVersion,
   type JsonRpcId,
   type JsonRpcMessage,
@@ -13,14 +12,11 @@ import {
   MetaKey,
   ProtocolError,
   parseMessages,
-  ReconnectFailedError,
   type RequestOptions,
   SessionExpiredError,
   standardHeadersFor,
   TimeoutError,
-  TransportError,
 } from '@mcp/connection-core';
-import { backoffDelayMs } from './backoff.ts';
 import { CoarseDeadline, type DeadlineOwner } from './deadline-wheel.ts';
 import {
   type AbortEmitter,
@@ -31,7 +27,6 @@ import {
   type HttpTarget,
   headerValue,
   noop,
-  type ResponseBody,
   type ResponseData,
   readBody,
   sendHttp,
@@ -39,9 +34,8 @@ import {
 } from './http.ts';
 import type { SlotWaiter } from './limiter.ts';
 import type { ResolvedHttp2ConnectionOptions } from './options.ts';
-import { reopenResponseStream } from './resume.ts';
 import { type SessionState, withOwnHeaders } from './session.ts';
-import { readSseMessages, type StreamCursor } from './sse-messages.ts';
+import { readSseResponse } from './sse-response.ts';
 
 /** What an exchange needs from its connection. */
 export interface ExchangeHost {
@@ -243,7 +237,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
         if (isInitialize) this.#sessionHeader = headerValue(response.headers, 'mcp-session-id');
         const kind = contentKind(response.headers['content-type']);
         if (kind === 'json') return this.#readJson(response);
-        if (kind === 'sse') return this.#readSse(response.body);
+        if (kind === 'sse') return readSseResponse(host, response.body, this);
         throw contentTypeError(response, POST_SUCCESS_TYPES);
       }
       if (status === 404 && sessionId !== undefined) {
@@ -273,58 +267,13 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
       keepRawJson(messages[0] as JsonRpcMessage, bytes);
     }
     for (let i = 0; i < messages.length; i++) {
-      const pending = this.#handle(messages[i] as JsonRpcMessage);
+      const pending = this.handleMessage(messages[i] as JsonRpcMessage);
       if (pending !== undefined) await pending;
     }
   }
 
-  async #readSse(first: ResponseBody): Promise<void> {
-    const host = this.#host;
-    const reconnection = host.options.reconnection;
-    const cursor: StreamCursor = { lastEventId: undefined, retryMs: undefined };
-    let body: ResponseBody | undefined = first;
-    let attempts = 0;
-    let cause: unknown;
-    // While the caller's onMessage has a message pending, the body is not read: the server's
-    // stream waits (HTTP/2 flow control), so nothing piles up here.
-    const onMessage = (message: JsonRpcMessage): boolean | Promise<boolean> => {
-      attempts = 0;
-      const pending = this.#handle(message);
-      if (pending === undefined) return this.#settled;
-      return pending.then(() => this.#settled);
-    };
-    // Skip what is not a message, unless it claims to be our response: then fail, not hang.
-    const onInvalid = (error: InvalidMessageError, data: string): void => {
-      if (claimsId(data, this.id)) throw error;
-    };
-    for (;;) {
-      if (body !== undefined) {
-        try {
-          if (await readSseMessages(body, cursor, host.metrics, onMessage, onInvalid)) return;
-          cause = undefined;
-        } catch (error) {
-          if (this.#settled || error instanceof InvalidMessageError) throw error;
-          cause = error;
-        }
-      }
-      if (this.#settled) return;
-      if (cursor.lastEventId === undefined) {
-        throw new TransportError('The response stream ended before the response', { cause });
-      }
-      if (attempts >= reconnection.maxAttempts) throw new ReconnectFailedError(attempts, { cause });
-      attempts++;
-      await this.#sleep(cursor.retryMs ?? backoffDelayMs(reconnection, attempts));
-      if (this.#settled) return;
-      body = await reopenResponseStream(host, cursor.lastEventId, this, this.#options?.headers);
-      if (this.#settled) {
-        if (body !== undefined) destroyBody(body);
-        return;
-      }
-    }
-  }
-
   /** Routes one message; a promise when the caller's onMessage asked to be waited for. */
-  #handle(message: JsonRpcMessage): Promise<void> | undefined {
+  handleMessage(message: JsonRpcMessage): Promise<void> | undefined {
     if ('method' in message) {
       const isRequest = 'id' in message;
       if (isRequest) this.#host.session.serverRequestArrived((message as JsonRpcRequest).id);
@@ -383,7 +332,13 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
     }
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** The caller's own headers (for the GETs that resume an SSE response). */
+  get ownHeaders(): Readonly<Record<string, string>> | undefined {
+    return this.#options?.headers;
+  }
+
+  /** Waits `ms`; settling the request ends the wait early. */
+  sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
       this.#sleepTimer = setTimeout(resolve, ms);
@@ -416,13 +371,4 @@ function describeReason(reason: unknown): string {
   if (reason instanceof Error) return `: ${reason.message}`;
   if (typeof reason === 'string') return `: ${reason}`;
   return '';
-}
-
-function claimsId(data: string, id: JsonRpcId): boolean {
-  try {
-    const value = JSON.parse(data) as { id?: unknown } | null;
-    return typeof value === 'object' && value !== null && value.id === id;
-  } catch {
-    return false;
-  }
 }
