@@ -22,10 +22,11 @@ type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
  * already moved on (its promise settled), only the stream's reset is late. A server that never
  * opens its window keeps that stream until the connection closes.
  *
- * One object per request: the dispatcher undici's `request()` dispatches through (to see the
- * request start and its response begin) and the signal undici watches.
+ * One object per request: the dispatcher undici's `request()` dispatches through, the handler
+ * the real dispatcher calls (to see the request start, its body sent and its response begin)
+ * and the signal undici watches.
  */
-export class GuardedSend implements AbortEmitter {
+export class GuardedSend implements AbortEmitter, Handler {
   readonly #dispatcher: Dispatcher;
   readonly #source: AbortEmitter | AbortSignal;
   #listeners: Array<() => void> = [];
@@ -34,6 +35,7 @@ export class GuardedSend implements AbortEmitter {
   #answered = false;
   #subscribed = false;
   #reason: unknown;
+  #handler: Handler | undefined;
 
   constructor(dispatcher: Dispatcher, source: AbortEmitter | AbortSignal) {
     this.#dispatcher = dispatcher;
@@ -77,7 +79,8 @@ export class GuardedSend implements AbortEmitter {
   }
 
   dispatch(options: Dispatcher.DispatchOptions, handler: Handler): boolean {
-    return this.#dispatcher.dispatch(options, this.#watch(handler));
+    this.#handler = handler;
+    return this.#dispatcher.dispatch(options, this);
   }
 
   // AbortEmitter, for undici: what it registers here waits on the source's abort.
@@ -125,29 +128,42 @@ export class GuardedSend implements AbortEmitter {
     if (this.#abortHeld) this.#emitAbort();
   }
 
-  #watch(handler: Handler): Handler & { onRequestSent(): void } {
-    return {
-      onRequestStart: (controller: Controller, context: unknown) => {
-        this.#phase = 'sending';
-        handler.onRequestStart?.(controller, context);
-      },
-      onRequestSent: () => this.#sent(),
-      onRequestUpgrade: (controller, statusCode, headers, socket) =>
-        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
-      onResponseStart: (controller, statusCode, headers, statusMessage) => {
-        handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
-        if (statusCode < 200) return;
-        this.#answered = true;
-        this.#sent();
-      },
-      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
-      onResponseError: (controller, error) => {
-        this.#phase = 'sent';
-        this.#abortHeld = false;
-        handler.onResponseError?.(controller, error);
-      },
-    };
+  // The handler undici's `request()` gave `dispatch()`: every event goes on to it, and the
+  // phases above are read on the way (this object is the handler undici's dispatcher sees).
+  onRequestStart(controller: Controller, context: unknown): void {
+    this.#phase = 'sending';
+    this.#handler?.onRequestStart?.(controller, context);
+  }
+  onRequestSent(): void {
+    this.#sent();
+  }
+  onRequestUpgrade(...args: Parameters<NonNullable<Handler['onRequestUpgrade']>>): void {
+    this.#handler?.onRequestUpgrade?.(...args);
+  }
+  onResponseStart(
+    controller: Controller,
+    statusCode: number,
+    headers: Parameters<NonNullable<Handler['onResponseStart']>>[2],
+    statusMessage?: string,
+  ): void {
+    this.#handler?.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    if (statusCode < 200) return;
+    this.#answered = true;
+    this.#sent();
+  }
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    this.#handler?.onResponseData?.(controller, chunk);
+  }
+  onResponseEnd(
+    controller: Controller,
+    trailers: Parameters<NonNullable<Handler['onResponseEnd']>>[1],
+  ): void {
+    this.#handler?.onResponseEnd?.(controller, trailers);
+  }
+  onResponseError(controller: Controller, error: Error): void {
+    this.#phase = 'sent';
+    this.#abortHeld = false;
+    this.#handler?.onResponseError?.(controller, error);
   }
 }
 
