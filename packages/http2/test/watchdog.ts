@@ -5,8 +5,9 @@ import { createInterface } from 'node:readline';
 export interface WatchedRun {
   /**
    * `done`: the child printed `done` and exited 0. `frozen`: its heartbeat stopped for
-   * `silenceMs`, or its RSS passed `maxRssMb` (a spinning nghttp2 session grows by hundreds of
-   * MB per second). `failed`: it exited otherwise.
+   * `silenceMs`; or its RSS passed `maxRssMb` while its heartbeat was late (a spinning nghttp2
+   * session stops the loop and grows by hundreds of MB per second); or its RSS passed
+   * `hardMaxRssMb` at all. `failed`: it exited otherwise.
    */
   outcome: 'done' | 'frozen' | 'failed';
   /** The largest RSS seen, in MB (what the child reported, or what /proc showed). */
@@ -17,8 +18,18 @@ export interface WatchedRun {
 
 export interface WatchOptions {
   silenceMs: number;
+  /** Frozen past this RSS when no beat came for LATE_BEAT_MS. */
   maxRssMb: number;
+  /** Frozen past this RSS whatever the heartbeat says: bounds a leak that keeps the loop turning. */
+  hardMaxRssMb: number;
 }
+
+/**
+ * A beat this late means the loop is not turning. A churn whose loop turns may still pass
+ * `maxRssMb` for a moment (its garbage, collected late on a busy machine): only with a late beat
+ * is that a freeze.
+ */
+const LATE_BEAT_MS = 1000;
 
 /**
  * Runs a Node script that prints `beat <rss MB>` lines while its event loop turns and `done`
@@ -45,15 +56,20 @@ export function runWatched(
   });
   // Silence counts from the first beat: starting a process on a loaded machine is no freeze.
   let silence: NodeJS.Timeout | undefined;
+  let lastBeatAt = performance.now();
   const rssWatch = setInterval(() => {
     const rss = procRssMb(child.pid);
     peakRssMb = Math.max(peakRssMb, rss);
-    if (rss > limits.maxRssMb) freeze();
+    const late = performance.now() - lastBeatAt > LATE_BEAT_MS;
+    if ((rss > limits.maxRssMb && late) || rss > limits.hardMaxRssMb) freeze();
   }, 200);
   createInterface({ input: child.stdout }).on('line', (line) => {
     if (line === 'done') done = true;
     const beat = /^beat (\d+)$/.exec(line);
-    if (beat !== null) peakRssMb = Math.max(peakRssMb, Number(beat[1]));
+    if (beat !== null) {
+      peakRssMb = Math.max(peakRssMb, Number(beat[1]));
+      lastBeatAt = performance.now();
+    }
     clearTimeout(silence);
     if (!frozen) silence = setTimeout(freeze, limits.silenceMs);
   });
