@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  type Connection,
   isJsonRpcErrorResponse,
   isJsonRpcRequest,
   type JsonRpcMessage,
@@ -18,15 +17,8 @@ import type { Logger } from '../logger.ts';
 import { sendJson, sendRejection } from '../replies.ts';
 import type { ClientIdentity } from '../session-binding.ts';
 import type { AcceptedFormats } from '../validate.ts';
+import type { BridgedLease, BridgedSession } from './bridged-sessions.ts';
 import { relayModern } from './modern-relay.ts';
-
-/** A 2025-11-25 upstream session held for one client and one set of capabilities. */
-interface BridgedSession {
-  connection: Connection;
-  /** The upstream's `initialize` result: what `server/discover` is answered from. */
-  initialized: Record<string, unknown>;
-  nextId: number;
-}
 
 /** A 2026-07-28 request for a 2025-11-25-only upstream, with what the handler learned. */
 export interface BridgeRequest {
@@ -49,29 +41,33 @@ const CACHEABLE = new Set([
   'resources/read',
 ]);
 
-const held = new WeakMap<ProxyContext, Map<string, Promise<BridgedSession>>>();
-
 /**
  * Serves a 2026-07-28 client from a 2025-11-25-only upstream. Legacy sessions carry state
  * (subscriptions, log level, roots), so one is only ever reused by requests of the same client
- * (its credentials, hashed) declaring the same capabilities: never across clients. With
+ * (its credentials, hashed) declaring the same capabilities: never across clients. Held
+ * sessions are bounded (`limits.maxSessions`, least recently used ended first) and ended
+ * upstream after `limits.sessionIdleTimeoutMs` unused (BridgedSessions). With
  * `bridgeSessions: 'per-request'` (the stateless mode) each request gets a session of its own,
  * ended once it is answered. `server/discover` is answered from the session's `initialize`.
  */
 export async function bridgeToLegacy(ctx: ProxyContext, bridge: BridgeRequest): Promise<void> {
   const perRequest = bridge.upstream.bridgeSessions === 'per-request';
-  let session: BridgedSession;
+  const open = (): Promise<BridgedSession> => openSession(ctx, bridge);
+  let lease: BridgedLease;
   try {
-    session = await (perRequest ? openSession(ctx, bridge) : heldSession(ctx, bridge));
+    lease = perRequest
+      ? { session: await open(), release: () => {} }
+      : await ctx.bridged.acquire(sessionKey(bridge), open);
   } catch (err) {
     bridge.log.warn({ err, upstream: bridge.upstream.name }, 'could not open a bridged session');
     const message = 'Bad Gateway: upstream unavailable';
     return sendRejection(bridge.res, { status: 502, message, rpcCode: -32603 }, bridge.request.id);
   }
   try {
-    await serve(ctx, bridge, session);
+    await serve(ctx, bridge, lease.session);
   } finally {
-    if (perRequest) await session.connection.close();
+    lease.release();
+    if (perRequest) await lease.session.connection.close();
   }
 }
 
@@ -106,35 +102,6 @@ async function serve(ctx: ProxyContext, bridge: BridgeRequest, session: BridgedS
     log: bridge.log,
     translate,
   });
-}
-
-function heldSession(ctx: ProxyContext, bridge: BridgeRequest): Promise<BridgedSession> {
-  let sessions = held.get(ctx);
-  if (sessions === undefined) {
-    sessions = new Map();
-    held.set(ctx, sessions);
-  }
-  const key = sessionKey(bridge);
-  const found = sessions.get(key);
-  if (found !== undefined) {
-    sessions.delete(key); // most recently used last
-    sessions.set(key, found);
-    return found;
-  }
-  const opening = openSession(ctx, bridge);
-  sessions.set(key, opening);
-  const forget = (): void => {
-    if (sessions.get(key) === opening) sessions.delete(key);
-  };
-  opening.then((s) => s.connection.closed && forget(), forget);
-  if (sessions.size > ctx.config.limits.maxSessions) evictOldest(sessions);
-  return opening;
-}
-
-function evictOldest(sessions: Map<string, Promise<BridgedSession>>): void {
-  const [key, oldest] = sessions.entries().next().value as [string, Promise<BridgedSession>];
-  sessions.delete(key);
-  oldest.then((s) => s.connection.close()).catch(() => {});
 }
 
 /** The client's credentials (hashed) and declared capabilities: whose state a session holds. */
