@@ -1,6 +1,7 @@
 import type { ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { type EdgeEvent, type EdgeLimit, TokenBucket } from './edge-guards.ts';
+import { BridgedCalls } from './era/bridged-calls.ts';
 import { BridgedSessions } from './era/bridged-sessions.ts';
 import { type Listener, startListener } from './listener.ts';
 import { LoadTracker } from './load-tracker.ts';
@@ -54,6 +55,10 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
       maxSessions: config.limits.maxSessions,
       idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
     }),
+    bridgedCalls: new BridgedCalls({
+      maxWaiting: config.limits.maxConcurrentRequests,
+      inputTimeoutMs: config.limits.requestTimeoutMs,
+    }),
     store,
     connector,
     rebinding: {
@@ -84,6 +89,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
         const stopped = listener.stopAccepting();
         sessions.endStreams();
         const drained = await ctx.load.idle(config.limits.drainTimeoutMs);
+        ctx.bridgedCalls.closeAll();
         await Promise.all([sessions.closeAll(), ctx.bridged.closeAll()]);
         await connector.close();
         listener.destroy();

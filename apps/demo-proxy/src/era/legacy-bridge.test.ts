@@ -1,9 +1,10 @@
 // 2026-07-28 clients (SDK v2) of a 2025-11-25-only upstream (SDK v1) through the proxy's bridge:
-// the upstream sessions it holds for them.
+// the upstream sessions it holds for them, and the upstream's requests to the client turned
+// into multi round-trip requests (input_required, then the client's retry).
 
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { textOf } from '../test-support.ts';
+import { MCP_HEADERS, raw, textOf } from '../test-support.ts';
 import { EraPeers } from './era-peers.ts';
 
 const peers = new EraPeers();
@@ -51,5 +52,115 @@ describe('bridged upstream sessions', () => {
     await legacyUpstream.waitForSessions(1);
     expect(legacyUpstream.deleted).toEqual([aliceSession]);
     expect(peers.proxy?.context.bridged.size).toBe(1);
+  });
+});
+
+/** A raw 2026-07-28 tools/call through the proxy, as `token`'s client; its JSON answer. */
+async function rawCall(
+  endpoint: string,
+  token: string,
+  id: number,
+  params: Record<string, unknown>,
+): Promise<{ result?: Record<string, unknown>; error?: { code: number } }> {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': { sampling: {} },
+  };
+  const answer = await raw(endpoint, {
+    headers: {
+      ...MCP_HEADERS,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': String(params.name),
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { ...params, _meta: meta },
+    }),
+  });
+  expect(answer.status).toBe(200);
+  return JSON.parse(answer.text);
+}
+
+describe("a legacy upstream's requests to the client during a bridged call (reverse MRTR)", () => {
+  it('become input_required rounds the SDK v2 client fulfils, then the final result', async () => {
+    legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
+    const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25');
+    const prompts: string[] = [];
+    const client = await peers.modernClient(endpoint, {
+      capabilities: { sampling: {} },
+      sampled: (prompt) => {
+        prompts.push(prompt);
+        return `answer to ${prompt}`;
+      },
+    });
+    const once = await client.callTool({ name: 'sample', arguments: { prompt: 'color?' } });
+    expect(textOf(once)).toBe('sampled: answer to color?');
+    // The upstream asks again within the same call: a second round.
+    const twice = await client.callTool({ name: 'sample', arguments: { prompt: 'q', rounds: 2 } });
+    expect(textOf(twice)).toBe('sampled: answer to q 1, answer to q 2');
+    expect(prompts).toEqual(['color?', 'q 1', 'q 2']);
+    expect(legacyUpstream.sessionCount).toBe(1);
+    expect(peers.proxy?.context.bridgedCalls.waiting).toBe(0);
+  });
+
+  it('continues a call only for the client that started it, once', async () => {
+    legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
+    const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25');
+    const asked = await rawCall(endpoint, 'alice', 1, {
+      name: 'sample',
+      arguments: { prompt: 'p' },
+    });
+    const { resultType, inputRequests, requestState } = asked.result as {
+      resultType: string;
+      inputRequests: Record<string, { method: string }>;
+      requestState: string;
+    };
+    expect(resultType).toBe('input_required');
+    const [[key, inputRequest]] = Object.entries(inputRequests) as [[string, { method: string }]];
+    expect(inputRequest.method).toBe('sampling/createMessage');
+    const answer = { role: 'assistant', model: 'm', content: { type: 'text', text: 'blue' } };
+    const retry = {
+      name: 'sample',
+      arguments: { prompt: 'p' },
+      inputResponses: { [key]: answer },
+      requestState,
+    };
+    // Another client (other credentials) holding the requestState gets nothing from it.
+    const stolen = await rawCall(endpoint, 'mallory', 2, retry);
+    expect(stolen.error?.code).toBe(-32602);
+    const done = await rawCall(endpoint, 'alice', 3, retry);
+    expect(textOf(done.result)).toBe('sampled: blue');
+    expect(done.result?.resultType).toBe('complete');
+    // A requestState continues its call once.
+    const replayed = await rawCall(endpoint, 'alice', 4, retry);
+    expect(replayed.error?.code).toBe(-32602);
+  });
+
+  it('waits requestTimeoutMs for the client: then the upstream gets an error, the call is dropped', async () => {
+    legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
+    const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25', {
+      limits: { requestTimeoutMs: 300, sessionIdleTimeoutMs: 250 },
+    });
+    const asked = await rawCall(endpoint, 'alice', 1, {
+      name: 'sample',
+      arguments: { prompt: 'p' },
+    });
+    expect(asked.result?.resultType).toBe('input_required');
+    expect(peers.proxy?.context.bridgedCalls.waiting).toBe(1);
+    // The session ends (idle) only once the call is over: expired, cancelled upstream.
+    await legacyUpstream.waitForSessions(0);
+    expect(peers.proxy?.context.bridgedCalls.waiting).toBe(0);
+    expect(legacyUpstream.cancelled.map((c) => c.requestId)).toEqual(['bridge-1']);
+    const late = await rawCall(endpoint, 'alice', 2, {
+      name: 'sample',
+      arguments: { prompt: 'p' },
+      inputResponses: {},
+      requestState: (asked.result as { requestState: string }).requestState,
+    });
+    expect(late.error?.code).toBe(-32602);
   });
 });
