@@ -1,6 +1,7 @@
 // 2026-07-28 clients (SDK v2) of a 2025-11-25-only upstream (SDK v1) through the proxy's bridge:
 // the upstream sessions it holds for them, and the upstream's requests to the client turned
-// into multi round-trip requests (input_required, then the client's retry).
+// into multi round-trip requests (input_required, then the client's retry), and
+// subscriptions/listen following the session's GET stream.
 
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -162,5 +163,42 @@ describe("a legacy upstream's requests to the client during a bridged call (reve
       requestState: (asked.result as { requestState: string }).requestState,
     });
     expect(late.error?.code).toBe(-32602);
+  });
+});
+
+describe('subscriptions/listen on a bridged session', () => {
+  it("relays the GET stream's change notifications; closing it unsubscribes and ends the GET", async () => {
+    legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
+    const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25');
+    const client = await peers.modernClient(endpoint);
+    const updated = new Promise<string>((resolve) => {
+      client.setNotificationHandler('notifications/resources/updated', (n) =>
+        resolve(n.params.uri),
+      );
+    });
+    const changed = new Promise<string>((resolve) => {
+      client.setNotificationHandler('notifications/tools/list_changed', (n) => resolve(n.method));
+    });
+    const subscription = await client.listen({
+      toolsListChanged: true,
+      promptsListChanged: true,
+      resourceSubscriptions: ['example://counter'],
+    });
+    // The upstream declares no prompts: what it cannot deliver is not acknowledged.
+    expect(subscription.honoredFilter).toEqual({
+      toolsListChanged: true,
+      resourceSubscriptions: ['example://counter'],
+    });
+    await legacyUpstream.waitForSubscriptions(1);
+    await legacyUpstream.waitForGetStreams(1);
+    await client.callTool({ name: 'bump', arguments: {} });
+    expect(await updated).toBe('example://counter');
+    await legacyUpstream.broadcast('notifications/tools/list_changed', {});
+    expect(await changed).toBe('notifications/tools/list_changed');
+    expect(legacyUpstream.sessionCount).toBe(1);
+    await subscription.close();
+    expect(await subscription.closed).toBe('local');
+    await legacyUpstream.waitForGetStreams(0);
+    await legacyUpstream.waitForSubscriptions(0);
   });
 });

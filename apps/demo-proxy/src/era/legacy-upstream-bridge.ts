@@ -17,6 +17,7 @@ import type { Logger } from '../logger.ts';
 import { sendJson, sendRejection } from '../replies.ts';
 import type { ClientIdentity } from '../session-binding.ts';
 import type { AcceptedFormats } from '../validate.ts';
+import { listenBridged } from './bridged-listen.ts';
 import type { BridgedLease, BridgedSession } from './bridged-sessions.ts';
 import { type ModernExchange, relayModern } from './modern-relay.ts';
 
@@ -51,6 +52,7 @@ const CACHEABLE = new Set([
  * ended once it is answered. `server/discover` is answered from the session's `initialize`.
  * The upstream's requests to the client during a call become multi round-trip requests
  * (BridgedCalls): `input_required`, then the client's retry with its `inputResponses`.
+ * `subscriptions/listen` follows the session's GET stream (listenBridged).
  */
 export async function bridgeToLegacy(ctx: ProxyContext, bridge: BridgeRequest): Promise<void> {
   const retry = retryOf(bridge.request);
@@ -81,8 +83,7 @@ export async function bridgeToLegacy(ctx: ProxyContext, bridge: BridgeRequest): 
     return end();
   }
   if (request.method === 'subscriptions/listen') {
-    const message = 'subscriptions/listen is not bridged to a 2025-11-25 upstream';
-    sendJson(res, 200, jsonRpcError(request.id, -32601, message));
+    await listenBridged(ctx, bridge, session);
     return end();
   }
   // Requests of several callers share the session: each gets an id of the bridge's own.
