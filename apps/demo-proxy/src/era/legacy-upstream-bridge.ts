@@ -112,7 +112,7 @@ async function continueCall(
   inputResponses: Record<string, unknown>,
 ): Promise<void> {
   const { request, res } = bridge;
-  const call = ctx.bridgedCalls.claim(requestState, sessionKey(bridge));
+  const call = ctx.bridgedCalls.claim(requestState, sessionKey(bridge), request.method);
   if (call === undefined) {
     const message = 'Invalid params: requestState names no call waiting for this client';
     return sendJson(res, 200, jsonRpcError(request.id, -32602, message));
