@@ -13,6 +13,8 @@ import { type ProxyServer, startProxy } from '../proxy.ts';
 export type UpstreamEra = '2025-11-25' | '2026-07-28' | 'both';
 
 export interface BehindOptions {
+  /** Cleartext HTTP/2 to the upstream (the default), else HTTP/1.1. */
+  h2c?: boolean;
   bridgeSessions?: 'per-client' | 'per-request';
   /** `limits` of the proxy's config (defaults otherwise). */
   limits?: Record<string, number>;
@@ -36,7 +38,7 @@ export class EraPeers {
     const bridgeSessions = options.bridgeSessions ?? 'per-client';
     const config = parseProxyConfig({
       listen: { host: '127.0.0.1', port: 0 },
-      upstreams: [{ name: 'example', url, h2c: true, era, bridgeSessions }],
+      upstreams: [{ name: 'example', url, h2c: options.h2c ?? true, era, bridgeSessions }],
       limits: options.limits ?? {},
       logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     });

@@ -3,18 +3,25 @@
 // into multi round-trip requests (input_required, then the client's retry), and
 // subscriptions/listen following the session's GET stream.
 
-import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
+import {
+  type ConformanceServer,
+  type SdkServer,
+  startConformanceServer,
+  startSdkServer,
+} from '@mcp/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MCP_HEADERS, raw, textOf } from '../test-support.ts';
 import { EraPeers } from './era-peers.ts';
 
 const peers = new EraPeers();
 let legacyUpstream: SdkServer | undefined;
+let conformanceUpstream: ConformanceServer | undefined;
 
 afterEach(async () => {
   await peers.close();
   await legacyUpstream?.close();
-  legacyUpstream = undefined;
+  await conformanceUpstream?.close();
+  legacyUpstream = conformanceUpstream = undefined;
 });
 
 describe('bridged upstream sessions', () => {
@@ -106,6 +113,17 @@ describe("a legacy upstream's requests to the client during a bridged call (reve
     expect(prompts).toEqual(['color?', 'q 1', 'q 2']);
     expect(legacyUpstream.sessionCount).toBe(1);
     expect(peers.proxy?.context.bridgedCalls.waiting).toBe(0);
+  });
+
+  it('carries an elicitation of an SDK v1 server over HTTP/1.1 the same way', async () => {
+    conformanceUpstream = await startConformanceServer('sse');
+    const endpoint = await peers.startBehind(conformanceUpstream.url, '2025-11-25', { h2c: false });
+    const client = await peers.modernClient(endpoint);
+    const result = await client.callTool({
+      name: 'test_elicitation',
+      arguments: { message: 'ok?' },
+    });
+    expect(textOf(result)).toBe('User response: action=accept, content={"confirm":true}');
   });
 
   it('continues a call only for the client that started it, once', async () => {
