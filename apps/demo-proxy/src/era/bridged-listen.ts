@@ -81,6 +81,8 @@ export async function listenBridged(
     ended: over,
   };
   const feed = feedOf(session, listen.own);
+  // In flight as a relayed listen is: admission counts it, draining waits for it.
+  ctx.load.enter();
   const honored = await feed.join(listener);
   const acknowledged = 'notifications/subscriptions/acknowledged';
   stream.send(stamp({ jsonrpc: '2.0', method: acknowledged, params: { notifications: honored } }));
@@ -91,6 +93,7 @@ export async function listenBridged(
   clearTimeout(limit);
   res.off('close', over);
   await feed.leave(listener);
+  ctx.load.leave();
   // Still there: the spec's graceful end, an empty result carrying the subscription id.
   const result = { resultType: 'complete', _meta: { [MetaKey.SUBSCRIPTION_ID]: request.id } };
   stream.send({ jsonrpc: '2.0', id: request.id, result });
