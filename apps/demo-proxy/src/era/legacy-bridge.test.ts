@@ -162,7 +162,8 @@ describe("a legacy upstream's requests to the client during a bridged call (reve
   it('waits requestTimeoutMs for the client: then the upstream gets an error, the call is dropped', async () => {
     legacyUpstream = await startSdkServer({ http: 'h2c', mode: 'sse' });
     const endpoint = await peers.startBehind(legacyUpstream.url, '2025-11-25', {
-      limits: { requestTimeoutMs: 300, sessionIdleTimeoutMs: 250 },
+      // Long enough that a loaded box cannot expire the call before the checks just below.
+      limits: { requestTimeoutMs: 2_000, sessionIdleTimeoutMs: 250 },
     });
     const asked = await rawCall(endpoint, 'alice', 1, {
       name: 'sample',
