@@ -165,6 +165,25 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     expect((await raw(b, { method: 'DELETE', headers })).status).toBe(404);
   });
 
+  it('answers a GET 404 on every replica once the upstream session is gone, before any stream', async () => {
+    const [a, b, c] = (await startCluster()) as [string, string, string];
+    const id = await rawSession(a);
+    const get = { accept: 'text/event-stream', 'mcp-session-id': id };
+    // Replica b follows the session's stream; then c ends it.
+    const open = await openGet(b, get);
+    expect((await open.events.next()).value?.data).toBe(''); // priming
+    expect((await raw(c, { method: 'DELETE', headers: { ...MCP_HEADERS, ...get } })).status).toBe(
+      200,
+    );
+    // b's stream ends with the session (the client would reconnect and be told 404).
+    expect((await within(5_000, open.events.next(), 'the GET stream stayed open')).done).toBe(true);
+    for (const replica of [a, b, c]) {
+      const res = await request(replica, { method: 'GET', headers: get });
+      await res.body.dump();
+      expect(res.statusCode).toBe(404);
+    }
+  });
+
   it('answers forged, tampered, foreign-key and other-credential tokens 404 without a word upstream', async () => {
     const [a, b] = (await startCluster()) as [string, string, string];
     const id = await raw(a, {

@@ -303,6 +303,37 @@ describe("serverStream: 'on-demand' (SDK server on HTTP/1.1)", () => {
     await server?.waitForGetStreams(1);
   });
 
+  it("says how the server answered: 'open', then 'session-expired' once it forgot the session", async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand', reinitialize: 'requests' });
+    const first = await conn.openServerStream();
+    expect(first.answer).toBe('open');
+    await server?.waitForGetStreams(1);
+    await server?.forgetSessions();
+    // The open stream ends with its session, and is not renewed: the caller decides.
+    expect(await first.ended).toBe('session-expired');
+    expect((await conn.openServerStream()).answer).toBe('session-expired');
+    expect(server?.sessionCount).toBe(0);
+    // A request renews the session ('requests'); then the stream opens again.
+    expect(textOf(await conn.request(call('echo', { text: 'renewed' })))).toBe('renewed');
+    expect((await conn.openServerStream()).answer).toBe('open');
+  });
+
+  it('renews the session for a GET answered 404 with reinitialize: true, and answers for the new one', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand', reinitialize: true });
+    await server?.forgetSessions();
+    const renewed = await conn.openServerStream();
+    expect(renewed.answer).toBe('open');
+    expect(server?.sessionCount).toBe(1);
+    if (server) server.refuseNewSessions = true;
+    await server?.forgetSessions();
+    expect(await renewed.ended).toBe('session-expired');
+    // The renewal failed: the session is lost, and so is every later request in it.
+    await expect(conn.openServerStream()).resolves.toMatchObject({ answer: 'session-expired' });
+    await expect(conn.request(call('echo', { text: 'x' }))).rejects.toMatchObject({
+      code: 'MCP_SESSION_EXPIRED',
+    });
+  });
+
   it('opens nothing before openServerStream(), in any case', async () => {
     const conn = await connect('sse', { serverStream: 'on-demand' });
     const echoed = await conn.request(call('echo', { text: 'no stream' }));
