@@ -49,6 +49,7 @@ describe('proxy config', () => {
       bindingHeader: 'authorization',
       maxSessionsPerClient: 64,
       streamIdleTimeoutMs: 3_600_000,
+      reinitialize: true,
     });
     const custom = parseProxyConfig({ upstreams, sessions: { bindingHeader: 'X-Client-Id' } });
     expect(custom.sessions.bindingHeader).toBe('x-client-id');

@@ -84,6 +84,13 @@ export const SessionsConfigSchema = z.strictObject({
    * opened with any of them, so every replica holding the keys serves every session.
    */
   sealingKeys: SealingKeysSchema.optional(),
+  /**
+   * When the upstream answers 404 for a session's upstream session (it restarted, or expired
+   * the session), open a new one with the client's `initialize` and retry the message once: a
+   * 404 means the upstream never ran it. With sealed sessions the client gets the new token in
+   * the answer's Mcp-Session-Id. false: the client gets 404 and initializes again.
+   */
+  reinitialize: z.boolean().default(true),
 });
 
 export const LimitsConfigSchema = z.strictObject({

@@ -32,11 +32,15 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-async function startReplica(server: SdkServer, keys: Key[]): Promise<ProxyServer> {
+async function startReplica(
+  server: SdkServer,
+  keys: Key[],
+  sessions: { reinitialize?: boolean } = {},
+): Promise<ProxyServer> {
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
     upstreams: [{ name: 'example', url: server.url, h2c: true }],
-    sessions: { sealingKeys: keys },
+    sessions: { sealingKeys: keys, ...sessions },
     // The upstream GET stream closes with the client's: another replica may take it at once.
     limits: { serverStreamLingerMs: 0 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -50,9 +54,14 @@ async function startReplica(server: SdkServer, keys: Key[]): Promise<ProxyServer
   return proxy;
 }
 
-async function startCluster(mode: 'sse' | 'events' = 'sse'): Promise<string[]> {
+async function startCluster(
+  mode: 'sse' | 'events' = 'sse',
+  sessions: { reinitialize?: boolean } = {},
+): Promise<string[]> {
   upstream = await startSdkServer({ http: 'h2c', mode });
-  const started = await Promise.all([1, 2, 3].map(() => startReplica(upstream as SdkServer, [k1])));
+  const started = await Promise.all(
+    [1, 2, 3].map(() => startReplica(upstream as SdkServer, [k1], sessions)),
+  );
   return started.map((r) => `${r.url}/example/mcp`);
 }
 
@@ -154,8 +163,12 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     );
   });
 
-  it('ends the session from any replica; then every replica answers 404, as the upstream decides', async () => {
-    const [a, b, c] = (await startCluster()) as [string, string, string];
+  it('ends the session from any replica; then every replica answers 404, as the upstream decides (reinitialize: false)', async () => {
+    const [a, b, c] = (await startCluster('sse', { reinitialize: false })) as [
+      string,
+      string,
+      string,
+    ];
     const id = await rawSession(a);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     expect((await raw(b, { headers, body: call(2, 'echo', { text: 'x' }) })).status).toBe(200);
@@ -182,6 +195,55 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
       await res.body.dump();
       expect(res.statusCode).toBe(404);
     }
+  });
+
+  it('re-initializes a session the upstream forgot, unseen by the SDK client, which takes the new token', async () => {
+    const endpoints = await startCluster();
+    const client = await roundRobinClient(endpoints);
+    const transport = client.transport as StreamableHTTPClientTransport;
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe(
+      'before',
+    );
+    const before = transport.sessionId;
+    await upstream?.forgetSessions(); // as a restarted upstream would
+    for (let i = 0; i < 6; i++) {
+      const result = await client.callTool({ name: 'echo', arguments: { text: `after ${i}` } });
+      expect(textOf(result)).toBe(`after ${i}`);
+    }
+    expect(transport.sessionId).not.toBe(before);
+    // One new upstream session, opened with the client's own initialize, served by every replica.
+    expect(upstream?.sessionCount).toBe(1);
+    const initializes = upstream?.seen.filter((s) => s.method === 'POST' && !s.sessionId);
+    expect(initializes).toHaveLength(2);
+  });
+
+  it('serves an old token in the renewed session on the replica that renewed it, until the client ends it', async () => {
+    const [a] = (await startCluster()) as [string, string, string];
+    const old = await rawSession(a);
+    await upstream?.forgetSessions();
+    const post = (token: string, id: number, method = 'POST') =>
+      raw(a, {
+        method,
+        headers: { ...MCP_HEADERS, 'mcp-session-id': token },
+        ...(method === 'POST' ? { body: call(id, 'echo', { text: `call ${id}` }) } : {}),
+      });
+    const renewing = await post(old, 2);
+    expect(renewing.status).toBe(200);
+    expect(renewing.text).toContain('call 2');
+    const renewed = String(renewing.headers['mcp-session-id']);
+    expect(renewed).not.toBe(old);
+    // A client that keeps its old token (SDK v2 takes the id of initialize only) stays in it.
+    for (const id of [3, 4]) {
+      const again = await post(old, id);
+      expect(again.status).toBe(200);
+      expect(again.headers['mcp-session-id']).toBe(renewed);
+    }
+    expect(upstream?.sessionCount).toBe(1);
+    // Ended here: neither token reopens a session on this replica.
+    expect((await post(renewed, 0, 'DELETE')).status).toBe(200);
+    expect((await post(old, 5)).status).toBe(404);
+    expect((await post(renewed, 6)).status).toBe(404);
+    expect(upstream?.sessionCount).toBe(0);
   });
 
   it('answers forged, tampered, foreign-key and other-credential tokens 404 without a word upstream', async () => {

@@ -74,7 +74,7 @@ export async function handleGet(
   const { replay } = ctx.store.resumePoint(session, lastEventId);
   const stream = openEventStream(
     res,
-    { [SESSION_HEADER]: session.id },
+    { [SESSION_HEADER]: ctx.store.currentId(ctx, session) },
     ctx.config.limits.keepAliveMs,
   );
   if (replay.length === 0) stream.prime(session.events.lastId);
