@@ -50,6 +50,7 @@ describe('proxy config', () => {
       maxSessionsPerClient: 64,
       streamIdleTimeoutMs: 3_600_000,
       reinitialize: true,
+      tokenMaxAgeMs: 86_400_000,
     });
     const custom = parseProxyConfig({ upstreams, sessions: { bindingHeader: 'X-Client-Id' } });
     expect(custom.sessions.bindingHeader).toBe('x-client-id');
@@ -58,6 +59,9 @@ describe('proxy config', () => {
     ).toThrow(/sessions\.bindingHeader/);
     expect(() => parseProxyConfig({ upstreams, sessions: { maxSessionsPerClient: 0 } })).toThrow(
       /sessions\.maxSessionsPerClient/,
+    );
+    expect(() => parseProxyConfig({ upstreams, sessions: { tokenMaxAgeMs: 0 } })).toThrow(
+      /sessions\.tokenMaxAgeMs/,
     );
   });
 

@@ -91,6 +91,11 @@ export const SessionsConfigSchema = z.strictObject({
    * the answer's Mcp-Session-Id. false: the client gets 404 and initializes again.
    */
   reinitialize: z.boolean().default(true),
+  /**
+   * Sealed sessions: a token older than this gets 404, in ms. Answers carry a re-sealed token
+   * once the one they were asked with is past half of it, so a session in use lives on.
+   */
+  tokenMaxAgeMs: z.number().int().positive().default(86_400_000),
 });
 
 export const LimitsConfigSchema = z.strictObject({

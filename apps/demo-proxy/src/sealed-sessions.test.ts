@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
@@ -26,6 +26,7 @@ const replicas: ProxyServer[] = [];
 const clients: Client[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.allSettled(clients.splice(0).map((c) => c.close()));
   await Promise.allSettled(replicas.splice(0).map((r) => r.close()));
   await upstream?.close();
@@ -35,7 +36,7 @@ afterEach(async () => {
 async function startReplica(
   server: SdkServer,
   keys: Key[],
-  sessions: { reinitialize?: boolean } = {},
+  sessions: { reinitialize?: boolean; tokenMaxAgeMs?: number } = {},
 ): Promise<ProxyServer> {
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
@@ -56,7 +57,7 @@ async function startReplica(
 
 async function startCluster(
   mode: 'sse' | 'events' = 'sse',
-  sessions: { reinitialize?: boolean } = {},
+  sessions: { reinitialize?: boolean; tokenMaxAgeMs?: number } = {},
 ): Promise<string[]> {
   upstream = await startSdkServer({ http: 'h2c', mode });
   const started = await Promise.all(
@@ -244,6 +245,28 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     expect((await post(old, 5)).status).toBe(404);
     expect((await post(renewed, 6)).status).toBe(404);
     expect(upstream?.sessionCount).toBe(0);
+  });
+
+  it('refuses a token past sessions.tokenMaxAgeMs (404), and re-seals one past half of it', async () => {
+    const [a, b] = (await startCluster('sse', { tokenMaxAgeMs: 60_000 })) as [string, string];
+    const first = await rawSession(a);
+    const echo = (endpoint: string, token: string, id: number) =>
+      raw(endpoint, {
+        headers: { ...MCP_HEADERS, 'mcp-session-id': token },
+        body: call(id, 'echo', { text: 'x' }),
+      });
+    expect((await echo(b, first, 2)).headers['mcp-session-id']).toBe(first);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 40_000);
+    const resealed = await echo(b, first, 3);
+    expect(resealed.status).toBe(200);
+    const second = String(resealed.headers['mcp-session-id']);
+    expect(second).not.toBe(first);
+    vi.setSystemTime(Date.now() + 30_000); // first is 70 s old, second 30 s
+    expect((await echo(a, first, 4)).status).toBe(404);
+    expect((await echo(b, first, 5)).status).toBe(404);
+    expect((await echo(a, second, 6)).status).toBe(200);
+    expect(upstream?.sessionCount).toBe(1);
   });
 
   it('answers forged, tampered, foreign-key and other-credential tokens 404 without a word upstream', async () => {

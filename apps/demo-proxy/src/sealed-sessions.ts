@@ -57,12 +57,15 @@ export function createSessionStore(config: ProxyConfig, env = process.env): Sess
   if (keys === undefined) return new MemorySessionStore();
   return new SealedSessionStore(loadSealingKeys(keys, env), {
     successors: config.limits.maxSessions,
+    tokenMaxAgeMs: config.sessions.tokenMaxAgeMs,
   });
 }
 
 export interface SealedSessionStoreOptions {
   /** Upstream sessions whose successor (or end) this replica remembers, at most. */
   successors: number;
+  /** A token older than this is refused (404); answers re-seal one past half of it. */
+  tokenMaxAgeMs: number;
 }
 
 export class SealedSessionStore implements SessionStore {
@@ -73,10 +76,12 @@ export class SealedSessionStore implements SessionStore {
   /** What each session's token holds (its upstream session may have been renewed since). */
   readonly #claims = new WeakMap<ProxySession, SessionClaims>();
   readonly #successors: SessionSuccessors;
+  readonly #maxAgeMs: number;
 
   constructor(keys: readonly SealingKey[], options: SealedSessionStoreOptions) {
     this.#sealer = new TokenSealer(keys);
     this.#successors = new SessionSuccessors(options.successors);
+    this.#maxAgeMs = options.tokenMaxAgeMs;
   }
 
   /** Seals `claims` into a session token. */
@@ -105,9 +110,12 @@ export class SealedSessionStore implements SessionStore {
   ): ProxySession | undefined | Promise<ProxySession | undefined> {
     const client = identify(ctx, req);
     const local = findClientSession(ctx, upstream, sessionId, client, log);
-    if (local !== undefined || ctx.sessions.peek(sessionId, upstream.name)) return local;
+    if (local !== undefined)
+      return this.#ageMs(this.#claims.get(local)) > this.#maxAgeMs ? undefined : local;
+    if (ctx.sessions.peek(sessionId, upstream.name)) return undefined;
     const opened = this.open(sessionId);
     if (opened === undefined || opened.u !== upstream.name) return undefined;
+    if (this.#ageMs(opened) > this.#maxAgeMs) return undefined; // expired
     if (!boundTo(opened, client)) {
       refused(ctx, log, 'credentials', client, 'session token used with other credentials');
       return undefined;
@@ -191,8 +199,9 @@ export class SealedSessionStore implements SessionStore {
 
   /**
    * The session's token as its answers carry it: a new one once its upstream session was
-   * re-initialized (the client's SDK takes the Mcp-Session-Id of any answer), filed here as
-   * the successor of the one it replaces.
+   * re-initialized, or once it is past half its age (a session in use never expires; the
+   * client's SDK takes the Mcp-Session-Id of any answer), filed here as the successor of the
+   * one it replaces.
    */
   currentId(ctx: ProxyContext, session: ProxySession): string {
     const claims = this.#claims.get(session);
@@ -200,7 +209,8 @@ export class SealedSessionStore implements SessionStore {
     const version = session.connection.protocolVersion;
     if (claims === undefined || upstreamSessionId === undefined || version === undefined)
       return session.id;
-    if (upstreamSessionId === claims.s) return session.id;
+    const renewed = upstreamSessionId !== claims.s;
+    if (!renewed && this.#ageMs(claims) <= this.#maxAgeMs / 2) return session.id;
     const token = this.#reseal(ctx, session, {
       ...claims,
       s: upstreamSessionId,
@@ -209,6 +219,11 @@ export class SealedSessionStore implements SessionStore {
     });
     this.#successors.set(upstreamSessionKey(claims.u, claims.s), token);
     return token;
+  }
+
+  /** How old the token holding `claims` is (0 for a session without one). */
+  #ageMs(claims: SessionClaims | undefined): number {
+    return claims === undefined ? 0 : Date.now() - claims.t * 1000;
   }
 
   /** Seals `claims` as the session's token, and files the session under it. */
