@@ -15,6 +15,7 @@ import {
 } from '@mcp/pool';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CidrSchema } from './client-address.ts';
 import { EdgeConfigSchema } from './edge-config.ts';
 import { LogFormatSchema } from './log-format.ts';
 import { SealingKeysSchema } from './sealing-keys.ts';
@@ -167,6 +168,12 @@ export const ListenConfigSchema = z.strictObject({
   allowedHosts: z.array(z.string()).default([]),
   /** Origin header values accepted besides loopback origins (same condition). */
   allowedOrigins: z.array(z.string()).default([]),
+  /**
+   * Proxies trusted to say who their client is (IP addresses or CIDR blocks, as nginx's
+   * `set_real_ip_from`): a request from one of them counts as coming from the right-most
+   * `X-Forwarded-For` entry that is not one of them (per-client session quotas, logs).
+   */
+  realIpFrom: z.array(CidrSchema).default([]),
 });
 
 export const ProxyConfigSchema = z
@@ -176,6 +183,7 @@ export const ProxyConfigSchema = z
       port: 8080,
       allowedHosts: [],
       allowedOrigins: [],
+      realIpFrom: [],
     }),
     upstreams: z.array(UpstreamConfigSchema).min(1, 'at least one upstream is required'),
     limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),

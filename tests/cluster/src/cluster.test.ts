@@ -34,10 +34,10 @@ function replicaOptions(port = 0, keys = [k1]): ReplicaOptions {
     upstreamUrl: upstream.url,
     keys,
     port,
-    // All clients come through nginx (one address): no per-address quota. The upstream GET
-    // stream closes with the client's, so another replica can take it at once.
+    // The replicas trust nginx's X-Forwarded-For (listen.realIpFrom), so the default per-client
+    // quota counts the clients nginx forwards. The upstream GET stream closes with the
+    // client's, so another replica can take it at once.
     config: {
-      sessions: { maxSessionsPerClient: 10_000 },
       limits: { serverStreamLingerMs: 0, drainTimeoutMs: 1_000 },
     },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'info',
