@@ -1,6 +1,8 @@
 import type { ClientAddressOf } from './client-address.ts';
 import type { ProxyConfig } from './config.ts';
 import type { EdgeEvent } from './edge-guards.ts';
+import type { BridgedCalls } from './era/bridged-calls.ts';
+import type { BridgedSessions } from './era/bridged-sessions.ts';
 import type { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -15,6 +17,10 @@ export interface ProxyContext {
   logger: Logger;
   metrics: ProxyMetrics;
   sessions: SessionRegistry;
+  /** Upstream sessions held for 2026-07-28 clients of 2025-11-25-only upstreams. */
+  bridged: BridgedSessions;
+  /** Bridged calls waiting for their 2026-07-28 client's input (reverse MRTR). */
+  bridgedCalls: BridgedCalls;
   /** Where session ids lead: this process's registry, or sealed tokens any replica opens. */
   store: SessionStore;
   connector: UpstreamConnector;

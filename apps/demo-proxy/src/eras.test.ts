@@ -8,77 +8,32 @@ import {
   startSdkServer,
   startSdkV2ModernServer,
 } from '@mcp/test-fixtures';
-import {
-  Client as ModernClient,
-  StreamableHTTPClientTransport as ModernTransport,
-} from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseProxyConfig } from './config.ts';
-import { createProxyLogger } from './logger.ts';
-import { createPoolConnector } from './pool-connector.ts';
-import { type ProxyServer, startProxy } from './proxy.ts';
+import { EraPeers, type ModernClientOptions, type UpstreamEra } from './era/era-peers.ts';
 import { connectClient, INITIALIZE, MCP_HEADERS, raw, textOf } from './test-support.ts';
 
-type UpstreamEra = '2025-11-25' | '2026-07-28' | 'both';
-
-let proxy: ProxyServer | undefined;
+const peers = new EraPeers();
 let modernUpstream: SdkV2ModernServer | undefined;
 let legacyUpstream: SdkServer | undefined;
-const clients: Array<{ close(): Promise<void> }> = [];
 
 afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await proxy?.close();
+  await peers.close();
   await modernUpstream?.close();
   await legacyUpstream?.close();
-  proxy = modernUpstream = legacyUpstream = undefined;
+  modernUpstream = legacyUpstream = undefined;
 });
 
-async function startBehind(
-  url: string,
-  era: UpstreamEra,
-  bridgeSessions: 'per-client' | 'per-request' = 'per-client',
-): Promise<string> {
-  const config = parseProxyConfig({
-    listen: { host: '127.0.0.1', port: 0 },
-    upstreams: [{ name: 'example', url, h2c: true, era, bridgeSessions }],
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-  });
-  proxy = await startProxy({
-    config,
-    logger: createProxyLogger(config),
-    connector: createPoolConnector(config),
-  });
-  return `${proxy.url}/example/mcp`;
-}
+const startBehind = (url: string, era: UpstreamEra, bridgeSessions?: 'per-request') =>
+  peers.startBehind(url, era, bridgeSessions === undefined ? {} : { bridgeSessions });
 
-async function modernClient(
+const modernClient = (
   endpoint: string,
   token = 'alice',
-  capabilities: Record<string, object> = { elicitation: { form: {} } },
-): Promise<ModernClient> {
-  const client = new ModernClient(
-    { name: 'modern-test', version: '1.0.0' },
-    {
-      capabilities,
-      versionNegotiation: { mode: { pin: '2026-07-28' } },
-    },
-  );
-  if (capabilities.elicitation !== undefined)
-    client.setRequestHandler('elicitation/create', async () => ({
-      action: 'accept',
-      content: { confirm: true },
-    }));
-  const transport = new ModernTransport(new URL(endpoint), {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
+  capabilities?: ModernClientOptions['capabilities'],
+) => peers.modernClient(endpoint, capabilities === undefined ? { token } : { token, capabilities });
 
 describe('2026-07-28 client, 2026-07-28 upstream (stateless relay)', () => {
   it.each(['2026-07-28', 'both'] as const)('upstream era %s: discovers and calls', async (era) => {
@@ -91,7 +46,7 @@ describe('2026-07-28 client, 2026-07-28 upstream (stateless relay)', () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('confirm');
     // No session anywhere: none downstream, none kept by the proxy.
-    expect(proxy?.context.sessions.size).toBe(0);
+    expect(peers.proxy?.context.sessions.size).toBe(0);
   });
 
   it('carries a multi round-trip request (MRTR): input_required, then the retry', async () => {
@@ -121,7 +76,7 @@ describe('2026-07-28 client, 2026-07-28 upstream (stateless relay)', () => {
     modernUpstream = await startSdkV2ModernServer({ http: 'h2c', legacy: 'reject' });
     const endpoint = await startBehind(modernUpstream.url, 'both');
     const connection = createHttp2Connection({ url: endpoint, h2c: true, era: 'auto' });
-    clients.push(connection);
+    peers.track(connection);
     await connection.request({ ...INITIALIZE, jsonrpc: '2.0' });
     expect(connection.era).toBe('2026-07-28');
     const controller = new AbortController();
@@ -202,7 +157,7 @@ describe('2026-07-28 client, 2025-11-25-only upstream (bridge onto legacy sessio
     const client = await modernClient(endpoint);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 's' } }))).toBe('s');
     await legacyUpstream.waitForSessions(0);
-    expect(proxy?.context.sessions.size).toBe(0);
+    expect(peers.proxy?.context.sessions.size).toBe(0);
   });
 });
 
@@ -211,11 +166,11 @@ describe('2025-11-25 client, 2026-07-28-only upstream (initialize becomes discov
     modernUpstream = await startSdkV2ModernServer({ http: 'h2c', legacy: 'reject' });
     const endpoint = await startBehind(modernUpstream.url, '2026-07-28');
     const client = await connectClient(endpoint);
-    clients.push(client);
+    peers.track(client);
     expect(client.getServerVersion()?.name).toBe('example-upstream');
     const echoed = await client.callTool({ name: 'echo', arguments: { text: 'old' } });
     expect(textOf(echoed)).toBe('old');
-    expect(proxy?.context.sessions.size).toBe(1);
+    expect(peers.proxy?.context.sessions.size).toBe(1);
     const upstreamMethods = modernUpstream.seenHeaders.map((h) => h['mcp-method']);
     expect(upstreamMethods).toEqual(['server/discover', 'tools/call']);
     expect(modernUpstream.seenHeaders.every((h) => h['mcp-session-id'] === undefined)).toBe(true);
@@ -233,7 +188,7 @@ describe('2025-11-25 client, 2026-07-28-only upstream (initialize becomes discov
       content: { confirm: true },
     }));
     await client.connect(new LegacyTransport(new URL(endpoint)));
-    clients.push(client);
+    peers.track(client);
     const result = await client.callTool({ name: 'confirm', arguments: { what: 'it' } });
     expect(textOf(result)).toBe('confirmed: yes');
   });

@@ -2,6 +2,8 @@ import { clientAddressOf } from './client-address.ts';
 import type { ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { type EdgeEvent, type EdgeLimit, TokenBucket } from './edge-guards.ts';
+import { BridgedCalls } from './era/bridged-calls.ts';
+import { BridgedSessions } from './era/bridged-sessions.ts';
 import { type Listener, startListener } from './listener.ts';
 import { LoadTracker } from './load-tracker.ts';
 import type { Logger } from './logger.ts';
@@ -50,6 +52,14 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     logger,
     metrics,
     sessions,
+    bridged: new BridgedSessions({
+      maxSessions: config.limits.maxSessions,
+      idleTimeoutMs: config.limits.sessionIdleTimeoutMs,
+    }),
+    bridgedCalls: new BridgedCalls({
+      maxWaiting: config.limits.maxConcurrentRequests,
+      inputTimeoutMs: config.limits.requestTimeoutMs,
+    }),
     store,
     connector,
     clientAddress: clientAddressOf(config.listen.realIpFrom),
@@ -81,7 +91,8 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
         const stopped = listener.stopAccepting();
         sessions.endStreams();
         const drained = await ctx.load.idle(config.limits.drainTimeoutMs);
-        await sessions.closeAll();
+        ctx.bridgedCalls.closeAll();
+        await Promise.all([sessions.closeAll(), ctx.bridged.closeAll()]);
         await connector.close();
         listener.destroy();
         await stopped;

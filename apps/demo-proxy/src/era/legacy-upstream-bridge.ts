@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  type Connection,
   isJsonRpcErrorResponse,
-  isJsonRpcRequest,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -11,6 +9,7 @@ import {
   MetaKey,
   MODERN_PROTOCOL_VERSION,
 } from '@mcp/connection-core';
+import { z } from 'zod';
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
 import type { ResponseSink } from '../http-types.ts';
@@ -18,15 +17,9 @@ import type { Logger } from '../logger.ts';
 import { sendJson, sendRejection } from '../replies.ts';
 import type { ClientIdentity } from '../session-binding.ts';
 import type { AcceptedFormats } from '../validate.ts';
-import { relayModern } from './modern-relay.ts';
-
-/** A 2025-11-25 upstream session held for one client and one set of capabilities. */
-interface BridgedSession {
-  connection: Connection;
-  /** The upstream's `initialize` result: what `server/discover` is answered from. */
-  initialized: Record<string, unknown>;
-  nextId: number;
-}
+import { listenBridged } from './bridged-listen.ts';
+import type { BridgedLease, BridgedSession } from './bridged-sessions.ts';
+import { type ModernExchange, relayModern } from './modern-relay.ts';
 
 /** A 2026-07-28 request for a 2025-11-25-only upstream, with what the handler learned. */
 export interface BridgeRequest {
@@ -49,92 +42,117 @@ const CACHEABLE = new Set([
   'resources/read',
 ]);
 
-const held = new WeakMap<ProxyContext, Map<string, Promise<BridgedSession>>>();
-
 /**
  * Serves a 2026-07-28 client from a 2025-11-25-only upstream. Legacy sessions carry state
  * (subscriptions, log level, roots), so one is only ever reused by requests of the same client
- * (its credentials, hashed) declaring the same capabilities: never across clients. With
+ * (its credentials, hashed) declaring the same capabilities: never across clients. Held
+ * sessions are bounded (`limits.maxSessions`, least recently used ended first) and ended
+ * upstream after `limits.sessionIdleTimeoutMs` unused (BridgedSessions). With
  * `bridgeSessions: 'per-request'` (the stateless mode) each request gets a session of its own,
  * ended once it is answered. `server/discover` is answered from the session's `initialize`.
+ * The upstream's requests to the client during a call become multi round-trip requests
+ * (BridgedCalls): `input_required`, then the client's retry with its `inputResponses`.
+ * `subscriptions/listen` follows the session's GET stream (listenBridged).
  */
 export async function bridgeToLegacy(ctx: ProxyContext, bridge: BridgeRequest): Promise<void> {
+  const retry = retryOf(bridge.request);
+  if (retry?.requestState !== undefined) {
+    return continueCall(ctx, bridge, retry.requestState, retry.inputResponses ?? {});
+  }
+  const owner = sessionKey(bridge);
   const perRequest = bridge.upstream.bridgeSessions === 'per-request';
-  let session: BridgedSession;
+  const open = (): Promise<BridgedSession> => openSession(ctx, bridge);
+  let lease: BridgedLease;
   try {
-    session = await (perRequest ? openSession(ctx, bridge) : heldSession(ctx, bridge));
+    lease = perRequest
+      ? { session: await open(), release: () => {} }
+      : await ctx.bridged.acquire(owner, open);
   } catch (err) {
     bridge.log.warn({ err, upstream: bridge.upstream.name }, 'could not open a bridged session');
     const message = 'Bad Gateway: upstream unavailable';
     return sendRejection(bridge.res, { status: 502, message, rpcCode: -32603 }, bridge.request.id);
   }
-  try {
-    await serve(ctx, bridge, session);
-  } finally {
-    if (perRequest) await session.connection.close();
-  }
-}
-
-async function serve(ctx: ProxyContext, bridge: BridgeRequest, session: BridgedSession) {
+  const { session } = lease;
+  const end = (): void => {
+    lease.release();
+    if (perRequest) session.connection.close().catch(() => {});
+  };
   const { request, res } = bridge;
   if (request.method === 'server/discover') {
-    return sendJson(res, 200, { jsonrpc: '2.0', id: request.id, result: discovery(session) });
+    sendJson(res, 200, { jsonrpc: '2.0', id: request.id, result: discovery(session) });
+    return end();
   }
   if (request.method === 'subscriptions/listen') {
-    const message = 'subscriptions/listen is not bridged to a 2025-11-25 upstream';
-    return sendJson(res, 200, jsonRpcError(request.id, -32601, message));
+    await listenBridged(ctx, bridge, session);
+    return end();
   }
   // Requests of several callers share the session: each gets an id of the bridge's own.
-  const upstreamId = `bridge-${session.nextId++}`;
-  const translate = (message: JsonRpcMessage): JsonRpcMessage | undefined => {
-    if (isJsonRpcRequest(message)) {
-      // The stateless era has no server-to-client requests: refuse, so the upstream goes on.
-      const refusal = jsonRpcError(message.id, -32601, 'the client cannot be asked (2026-07-28)');
-      session.connection.respond(refusal, { headers: bridge.own }).catch(() => {});
-      return undefined;
-    }
-    if ('method' in message) return message;
-    return modernResponse(request, message);
-  };
-  await relayModern(ctx, {
-    upstream: bridge.upstream,
+  const upstreamRequest = { ...withoutEnvelope(request), id: `bridge-${session.nextId++}` };
+  const start = {
     connection: session.connection,
-    request: { ...withoutEnvelope(request), id: upstreamId },
+    headers: bridge.own,
+    owner,
+    totalTimeoutMs: ctx.config.limits.maxTotalTimeoutMs,
+    mayWait: !perRequest,
+    onEnd: end,
+  };
+  const send: ModernExchange['send'] = (sent, options) =>
+    ctx.bridgedCalls.start({ ...start, request: sent }).leg(options);
+  await relayCall(ctx, bridge, send, upstreamRequest);
+}
+
+/**
+ * A client's retry of a call that asked it for input: the call its `requestState` names, if
+ * this client (credentials and capabilities) started it, gets the `inputResponses`.
+ */
+async function continueCall(
+  ctx: ProxyContext,
+  bridge: BridgeRequest,
+  requestState: string,
+  inputResponses: Record<string, unknown>,
+): Promise<void> {
+  const { request, res } = bridge;
+  const call = ctx.bridgedCalls.claim(requestState, sessionKey(bridge), request.method);
+  if (call === undefined) {
+    const message = 'Invalid params: requestState names no call waiting for this client';
+    return sendJson(res, 200, jsonRpcError(request.id, -32602, message));
+  }
+  await relayCall(ctx, bridge, (_sent, options) => call.resume(inputResponses, options), request);
+}
+
+/** Relays one leg of a bridged call, its answers in the 2026-07-28 shape. */
+function relayCall(
+  ctx: ProxyContext,
+  bridge: BridgeRequest,
+  send: ModernExchange['send'],
+  upstreamRequest: JsonRpcRequest,
+): Promise<void> {
+  const { request } = bridge;
+  const translate = (message: JsonRpcMessage): JsonRpcMessage =>
+    'method' in message ? message : modernResponse(request, message);
+  return relayModern(ctx, {
+    upstream: bridge.upstream,
+    send,
+    request: upstreamRequest,
     formats: bridge.formats,
-    res,
+    res: bridge.res,
     own: bridge.own,
     log: bridge.log,
     translate,
   });
 }
 
-function heldSession(ctx: ProxyContext, bridge: BridgeRequest): Promise<BridgedSession> {
-  let sessions = held.get(ctx);
-  if (sessions === undefined) {
-    sessions = new Map();
-    held.set(ctx, sessions);
-  }
-  const key = sessionKey(bridge);
-  const found = sessions.get(key);
-  if (found !== undefined) {
-    sessions.delete(key); // most recently used last
-    sessions.set(key, found);
-    return found;
-  }
-  const opening = openSession(ctx, bridge);
-  sessions.set(key, opening);
-  const forget = (): void => {
-    if (sessions.get(key) === opening) sessions.delete(key);
-  };
-  opening.then((s) => s.connection.closed && forget(), forget);
-  if (sessions.size > ctx.config.limits.maxSessions) evictOldest(sessions);
-  return opening;
-}
+const RetrySchema = z.looseObject({
+  requestState: z.string().optional(),
+  inputResponses: z.record(z.string(), z.unknown()).optional(),
+});
 
-function evictOldest(sessions: Map<string, Promise<BridgedSession>>): void {
-  const [key, oldest] = sessions.entries().next().value as [string, Promise<BridgedSession>];
-  sessions.delete(key);
-  oldest.then((s) => s.connection.close()).catch(() => {});
+/** The MRTR retry fields of a request's params, when it has them (well formed). */
+function retryOf(request: JsonRpcRequest): z.infer<typeof RetrySchema> | undefined {
+  const params = request.params as Record<string, unknown> | undefined;
+  if (params?.requestState === undefined && params?.inputResponses === undefined) return undefined;
+  const parsed = RetrySchema.safeParse(params);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The client's credentials (hashed) and declared capabilities: whose state a session holds. */
@@ -195,7 +213,7 @@ function modernResponse(request: JsonRpcRequest, response: JsonRpcResponse): Jso
     resultType: 'complete',
     ...(response.result as Record<string, unknown>),
   };
-  if (CACHEABLE.has(request.method)) {
+  if (CACHEABLE.has(request.method) && result.resultType === 'complete') {
     result.ttlMs ??= 0;
     result.cacheScope ??= 'private';
   }

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import {
   AbortedError,
-  type Connection,
   isJsonRpcErrorResponse,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
   jsonRpcError,
+  type RequestOptions,
   TimeoutError,
 } from '@mcp/connection-core';
 import { RelayAbort } from '../abort-reasons.ts';
@@ -22,7 +22,8 @@ import type { AcceptedFormats } from '../validate.ts';
 /** One 2026-07-28 request to relay, and how (through which Connection, with what changes). */
 export interface ModernExchange {
   upstream: UpstreamConfig;
-  connection: Connection;
+  /** Sends the request upstream and resolves with its answer (`Connection.request`, or a bridge's). */
+  send: (request: JsonRpcRequest, options: RequestOptions) => Promise<JsonRpcResponse>;
   request: JsonRpcRequest;
   formats: AcceptedFormats;
   res: ResponseSink;
@@ -40,7 +41,7 @@ export interface ModernExchange {
  * closes the upstream one (the era's cancellation). Nothing is kept once it is answered.
  */
 export async function relayModern(ctx: ProxyContext, exchange: ModernExchange): Promise<void> {
-  const { upstream, connection, request, formats, res, own } = exchange;
+  const { upstream, send, request, formats, res, own } = exchange;
   const translate = exchange.translate ?? ((m: JsonRpcMessage) => m);
   const controller = new AbortController();
   const onClose = (): void => {
@@ -73,7 +74,7 @@ export async function relayModern(ctx: ProxyContext, exchange: ModernExchange): 
   let outcome: RequestOutcome = 'ok';
   ctx.load.enter();
   try {
-    const response = await connection.request(request, {
+    const response = await send(request, {
       signal: controller.signal,
       timeoutMs: listening ? maxTotalTimeoutMs : requestTimeoutMs,
       resetTimeoutOnProgress: !listening,

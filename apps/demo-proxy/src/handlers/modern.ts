@@ -19,7 +19,7 @@ import {
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
 import { bridgeToLegacy } from '../era/legacy-upstream-bridge.ts';
-import { relayModern } from '../era/modern-relay.ts';
+import { type ModernExchange, relayModern } from '../era/modern-relay.ts';
 import { statelessConnection } from '../era/modern-upstreams.ts';
 import { clientGone, type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
@@ -108,7 +108,8 @@ export async function handleModern(
     };
     return sendRejection(res, unavailable, message.id);
   }
-  return relayModern(ctx, { upstream, connection, request: message, formats, res, own, log });
+  const send: ModernExchange['send'] = (request, options) => connection.request(request, options);
+  return relayModern(ctx, { upstream, send, request: message, formats, res, own, log });
 }
 
 /**
