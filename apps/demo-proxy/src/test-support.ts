@@ -1,7 +1,10 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
 import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  type StreamableHTTPClientTransportOptions,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
@@ -49,8 +52,14 @@ export async function startHarness(
   };
 }
 
-/** An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>". */
-export async function connectClient(endpoint: string): Promise<Client> {
+/**
+ * An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>".
+ * `fetch`, when given, carries every HTTP request of the client (to spread them over replicas).
+ */
+export async function connectClient(
+  endpoint: string,
+  fetch?: StreamableHTTPClientTransportOptions['fetch'],
+): Promise<Client> {
   const client = new Client(
     { name: 'proxy-test', version: '1.0.0' },
     { capabilities: { sampling: {} } },
@@ -60,7 +69,7 @@ export async function connectClient(endpoint: string): Promise<Client> {
     const text = first && 'text' in first ? String(first.text) : '';
     return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
   });
-  await client.connect(new StreamableHTTPClientTransport(new URL(endpoint)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(endpoint), { fetch }));
   return client;
 }
 
