@@ -13,7 +13,15 @@ import { parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
-import { connectClient, MCP_HEADERS, raw, rawSession, textOf, within } from './test-support.ts';
+import {
+  connectClient,
+  INITIALIZE,
+  MCP_HEADERS,
+  raw,
+  rawSession,
+  textOf,
+  within,
+} from './test-support.ts';
 
 const k1 = { id: 'k1', secret: randomBytes(32).toString('base64') };
 const k2 = { id: 'k2', secret: randomBytes(32).toString('base64') };
@@ -156,16 +164,7 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     const [a, b] = (await startCluster()) as [string, string, string];
     const id = await raw(a, {
       headers: { ...MCP_HEADERS, authorization: 'Bearer alice' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+      body: JSON.stringify(INITIALIZE),
     }).then((r) => String(r.headers['mcp-session-id']));
     expect(id.startsWith('k1.')).toBe(true);
     const foreign = await startReplica(upstream as SdkServer, [
