@@ -1,6 +1,5 @@
 /** Turns the cells of one run into markdown tables, with ratios against the same run's figures. */
 import type { CellResult, Role } from './cell.ts';
-import type { TargetCheck } from './targets.ts';
 
 export interface ScaleResult {
   calls: number;
@@ -16,6 +15,15 @@ export interface ScaleResult {
   proxyCpuUsPerCall: number;
   clientKind: string;
   missing?: string | undefined;
+}
+
+/** One pass/fail target of a run (targets.ts computes them). */
+export interface TargetCheck {
+  name: string;
+  measured: string;
+  limit: string;
+  /** undefined when the figures needed are missing. */
+  pass: boolean | undefined;
 }
 
 export interface RunReport {

@@ -1,14 +1,6 @@
 /** The pass/fail targets, computed from one run's cells. */
 import type { CellResult, Role } from './cell.ts';
-import { cpu, find, type ScaleResult } from './report.ts';
-
-export interface TargetCheck {
-  name: string;
-  measured: string;
-  limit: string;
-  /** undefined when the figures needed are missing. */
-  pass: boolean | undefined;
-}
+import { cpu, find, type ScaleResult, type TargetCheck } from './report.ts';
 
 export const CONCURRENCY = [1, 16, 256] as const;
 
