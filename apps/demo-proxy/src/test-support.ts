@@ -1,5 +1,10 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
-import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
+import {
+  initializeMessage,
+  type SdkServer,
+  type SdkServerOptions,
+  startSdkServer,
+} from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   StreamableHTTPClientTransport,
@@ -105,16 +110,7 @@ export const MCP_HEADERS = {
   accept: 'application/json, text/event-stream',
 };
 
-export const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
+export const INITIALIZE = initializeMessage({ id: 1, clientInfo: { name: 'raw', version: '1' } });
 
 /** Opens a session with raw requests; returns its proxy session id. */
 export async function rawSession(endpoint: string): Promise<string> {

@@ -1,4 +1,5 @@
 import type { JsonRpcNotification, JsonRpcRequest } from '@mcp/connection-core';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { Dispatcher } from 'undici';
 import { afterEach } from 'vitest';
 
@@ -28,12 +29,7 @@ export function initializeRequest(
   protocolVersion = '2025-11-25',
   capabilities: Record<string, unknown> = { sampling: {} },
 ): JsonRpcRequest {
-  return {
-    jsonrpc: '2.0',
-    id: nextId++,
-    method: 'initialize',
-    params: { protocolVersion, capabilities, clientInfo: { name: 'test', version: '1.0.0' } },
-  };
+  return initializeMessage({ id: nextId++, protocolVersion, capabilities });
 }
 
 export const initialized: JsonRpcNotification = {
