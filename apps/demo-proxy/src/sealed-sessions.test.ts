@@ -6,16 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import { parseSseStream } from '@mcp/sse';
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
-import { MCP_HEADERS, raw, rawSession, textOf, within } from './test-support.ts';
+import {
+  connectClient,
+  INITIALIZE,
+  MCP_HEADERS,
+  raw,
+  rawSession,
+  textOf,
+  within,
+} from './test-support.ts';
 
 const k1 = { id: 'k1', secret: randomBytes(32).toString('base64') };
 const k2 = { id: 'k2', secret: randomBytes(32).toString('base64') };
@@ -84,18 +90,7 @@ async function roundRobinClient(endpoints: string[], sent: Sent[] = []): Promise
     void input;
     return fetch(endpoints[replica] as string, init);
   };
-  const client = new Client(
-    { name: 'sealed-test', version: '1.0.0' },
-    { capabilities: { sampling: {} } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-    const first = req.params.messages[0]?.content;
-    const text = first && 'text' in first ? String(first.text) : '';
-    return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
-  });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(endpoints[0] as string), { fetch: fetchRoundRobin }),
-  );
+  const client = await connectClient(endpoints[0] as string, fetchRoundRobin);
   clients.push(client);
   return client;
 }
@@ -273,16 +268,7 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     const [a, b] = (await startCluster()) as [string, string, string];
     const id = await raw(a, {
       headers: { ...MCP_HEADERS, authorization: 'Bearer alice' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+      body: JSON.stringify(INITIALIZE),
     }).then((r) => String(r.headers['mcp-session-id']));
     expect(id.startsWith('k1.')).toBe(true);
     const foreign = await startReplica(upstream as SdkServer, [

@@ -6,27 +6,27 @@ import {
   TimeoutError,
 } from '@mcp/connection-core';
 import { type SdkServer, type SdkServerMode, startSdkServer } from '@mcp/test-fixtures';
-import { afterEach, describe, expect, it } from 'vitest';
-import { call, initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  call,
+  closeAfterEach,
+  initialized,
+  initializeRequest,
+  request,
+  textOf,
+} from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 
+const own = closeAfterEach();
 let server: SdkServer | undefined;
-let connection: Http2Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
-});
 
 async function connect(
   mode: SdkServerMode,
   extra: Record<string, unknown> = {},
   serverOptions: { retryInterval?: number } = {},
 ): Promise<Http2Connection> {
-  server = await startSdkServer({ mode, ...serverOptions });
-  connection = createHttp2Connection({ url: server.url, ...extra });
+  server = own(await startSdkServer({ mode, ...serverOptions }));
+  const connection = own(createHttp2Connection({ url: server.url, ...extra }));
   const response = await connection.request(initializeRequest());
   expect(response).toHaveProperty('result.protocolVersion', '2025-11-25');
   await connection.notify(initialized);
@@ -201,8 +201,8 @@ describe('the GET stream (SDK server, SSE mode)', () => {
 
 describe.each(['2025-06-18', '2025-03-26'])('an older protocol revision (%s)', (version) => {
   it('records the negotiated version and sends it on every request', async () => {
-    server = await startSdkServer({ mode: 'sse' });
-    connection = createHttp2Connection({ url: server.url });
+    server = own(await startSdkServer({ mode: 'sse' }));
+    const connection = own(createHttp2Connection({ url: server.url }));
     const init = await connection.request(initializeRequest(version));
     expect(init).toHaveProperty('result.protocolVersion', version);
     expect(connection.protocolVersion).toBe(version);
