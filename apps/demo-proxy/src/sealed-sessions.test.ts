@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parseSseStream } from '@mcp/sse';
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseProxyConfig } from './config.ts';
