@@ -4,15 +4,13 @@
  * the client and a `StreamableHTTPClientTransport` facing the upstream, messages forwarded raw
  * in both directions (no McpServer/Client logic in between).
  */
-import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { childArgs, serveHttp1Child } from './ipc.ts';
+import { sdkSessionHandler } from './sdk-sessions.ts';
 
 const upstreamUrl = new URL(childArgs().upstream ?? 'http://127.0.0.1:1/mcp');
-const sessions = new Map<string, StreamableHTTPServerTransport>();
 
 function errorFor(message: JSONRPCMessage, error: unknown): JSONRPCMessage | undefined {
   if (!('id' in message) || !('method' in message)) return undefined;
@@ -23,15 +21,9 @@ function errorFor(message: JSONRPCMessage, error: unknown): JSONRPCMessage | und
   };
 }
 
-async function openSession(): Promise<StreamableHTTPServerTransport> {
+/** Forwards a downstream session's messages to its own upstream session, and back. */
+async function relay(downstream: StreamableHTTPServerTransport): Promise<void> {
   const upstream = new StreamableHTTPClientTransport(upstreamUrl);
-  const downstream = new StreamableHTTPServerTransport({
-    sessionIdGenerator: () => randomUUID(),
-    enableJsonResponse: true,
-    onsessioninitialized: (id) => {
-      sessions.set(id, downstream);
-    },
-  });
   downstream.onmessage = (message) => {
     upstream.send(message).catch((error: unknown) => {
       const reply = errorFor(message, error);
@@ -45,29 +37,13 @@ async function openSession(): Promise<StreamableHTTPServerTransport> {
     }
     downstream.send(message).catch(() => {});
   };
+  const forget = downstream.onclose;
   downstream.onclose = () => {
-    if (downstream.sessionId !== undefined) sessions.delete(downstream.sessionId);
+    forget?.();
     upstream.close().catch(() => {});
   };
   await upstream.start();
   await downstream.start();
-  return downstream;
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const header = req.headers['mcp-session-id'];
-  const sessionId = Array.isArray(header) ? header[0] : header;
-  const existing = sessionId === undefined ? undefined : sessions.get(sessionId);
-  if (existing) {
-    await existing.handleRequest(req, res);
-    return;
-  }
-  if (sessionId !== undefined || req.method !== 'POST') {
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
-    return;
-  }
-  await (await openSession()).handleRequest(req, res);
-}
-
-serveHttp1Child(handle);
+serveHttp1Child(sdkSessionHandler(relay));

@@ -1,6 +1,5 @@
 /** Turns the cells of one run into markdown tables, with ratios against the same run's figures. */
 import type { CellResult, Role } from './cell.ts';
-import type { TargetCheck } from './targets.ts';
 
 export interface ScaleResult {
   calls: number;
@@ -16,6 +15,15 @@ export interface ScaleResult {
   proxyCpuUsPerCall: number;
   clientKind: string;
   missing?: string | undefined;
+}
+
+/** One pass/fail target of a run (targets.ts computes them). */
+export interface TargetCheck {
+  name: string;
+  measured: string;
+  limit: string;
+  /** undefined when the figures needed are missing. */
+  pass: boolean | undefined;
 }
 
 export interface RunReport {
@@ -84,56 +92,92 @@ function missingRow(cell: CellResult, width: number): string[] {
   ];
 }
 
+/** A column of a cell table: its heading, and what it shows for a cell that ran. */
+interface Column {
+  head: string;
+  of(cell: CellResult): string;
+}
+
+/** The cell another is compared with (same upstream and concurrency), if it ran. */
+type Baseline = (cell: CellResult) => CellResult | undefined;
+
+/** One row a cell; a cell that could not run says why. */
+function cellTable(columns: Column[], cells: CellResult[]): string {
+  return table(
+    columns.map((c) => c.head),
+    cells.map((cell) =>
+      cell.missing === undefined
+        ? columns.map((c) => c.of(cell))
+        : missingRow(cell, columns.length),
+    ),
+  );
+}
+
+const column = (head: string, of: (cell: CellResult) => string): Column => ({ head, of });
+const subject = (head: string) => column(head, (c) => c.subject);
+const inFlight = column('in flight', (c) => String(c.concurrency));
+const callsPerSec = (head = 'calls/s') => column(head, (c) => n(c.callsPerSec));
+const p50 = column('p50 ms', (c) => n(c.p50Ms, 2));
+const p99 = column('p99 ms', (c) => n(c.p99Ms, 2));
+const cpuOf = (role: Role) => column(`${role} CPU µs/call`, (c) => n(cpu(c, role)));
+const rssOf = (role: Role) => column(`${role} RSS MB`, (c) => n(rss(c, role)));
+const upstreamConns = column('upstream TCP conns', (c) => String(c.upstreamConnections));
+const errorCount = column('errors', (c) => String(c.errors));
+const cpuRatio = (head: string, role: Role, baseline: Baseline) =>
+  column(head, (c) => ratio(cpu(c, role), cpu(baseline(c), role)));
+const rateRatio = (head: string, baseline: Baseline) =>
+  column(head, (c) => ratio(c.callsPerSec, baseline(c)?.callsPerSec));
+
+/** The cell of `scenario` whose subject is `subjectOf(cell)`, beside `cell`. */
+function baseline(
+  cells: CellResult[],
+  scenario: string,
+  subjectOf: string | ((cell: CellResult) => string),
+): Baseline {
+  return (c) =>
+    find(
+      cells,
+      scenario,
+      typeof subjectOf === 'string' ? subjectOf : subjectOf(c),
+      c.upstream,
+      c.concurrency,
+    );
+}
+
 function clientTables(cells: CellResult[]): string {
-  const head = [
-    'client',
-    'in flight',
-    'calls/s',
-    'p50 ms',
-    'p99 ms',
-    'client CPU µs/call',
-    'upstream CPU µs/call',
-    'client RSS MB',
-    'upstream TCP conns',
-    'errors',
-    'client CPU ÷ SDK v1',
-    'client CPU ÷ undici floor',
-    'calls/s ÷ SDK v1',
-  ];
-  const sdkV1 = (c: CellResult) => find(cells, 'client', 'sdk-v1', c.upstream, c.concurrency);
-  const rows = (scenario: string, baseline = sdkV1) =>
-    cells
-      .filter((c) => c.scenario === scenario)
-      .map((c) => {
-        if (c.missing !== undefined) return missingRow(c, head.length);
-        const sdk = baseline(c);
-        const floor = find(cells, 'floor', 'undici', c.upstream, c.concurrency);
-        return [
-          c.subject,
-          String(c.concurrency),
-          n(c.callsPerSec),
-          n(c.p50Ms, 2),
-          n(c.p99Ms, 2),
-          n(cpu(c, 'client')),
-          n(cpu(c, 'upstream')),
-          n(rss(c, 'client')),
-          String(c.upstreamConnections),
-          String(c.errors),
-          ratio(cpu(c, 'client'), cpu(sdk, 'client')),
-          ratio(cpu(c, 'client'), cpu(floor, 'client')),
-          ratio(c.callsPerSec, sdk?.callsPerSec),
-        ];
-      });
+  const floor = baseline(cells, 'floor', 'undici');
+  const rows = (scenario: string, sdk = baseline(cells, 'client', 'sdk-v1')) =>
+    cellTable(
+      [
+        subject('client'),
+        inFlight,
+        callsPerSec(),
+        p50,
+        p99,
+        cpuOf('client'),
+        cpuOf('upstream'),
+        rssOf('client'),
+        upstreamConns,
+        errorCount,
+        cpuRatio('client CPU ÷ SDK v1', 'client', sdk),
+        cpuRatio('client CPU ÷ undici floor', 'client', floor),
+        rateRatio('calls/s ÷ SDK v1', sdk),
+      ],
+      cells.filter((c) => c.scenario === scenario),
+    );
+  const ownTransport = baseline(cells, 'sdk-transport', (c) =>
+    c.subject.startsWith('sdk-v2') ? 'sdk-v2' : 'sdk-v1',
+  );
   return [
     '## 1. Clients: one session, tools/call echo, fast node:http2 upstream',
     '',
     'SDK clients reach the upstream over HTTP/1.1 (they ride fetch); ours and the floors over h2c.',
     '',
-    table(head, rows('client')),
+    rows('client'),
     '',
     '## 2. Floors: the same request bytes with no MCP logic',
     '',
-    table(head, rows('floor')),
+    rows('floor'),
     '',
     '## 2b. SDK Clients over their own transport and over @mcp/sdk-transport',
     '',
@@ -141,149 +185,92 @@ function clientTables(cells: CellResult[]): string {
     '`sdk-vN-ours` a `ConnectionTransport` over one `@mcp/http2` connection (h2c). The ÷ SDK v1',
     "columns here divide by the same SDK version's own transport.",
     '',
-    table(
-      head,
-      rows('sdk-transport', (c) =>
-        find(
-          cells,
-          'sdk-transport',
-          c.subject.startsWith('sdk-v2') ? 'sdk-v2' : 'sdk-v1',
-          c.upstream,
-          c.concurrency,
-        ),
-      ),
-    ),
+    rows('sdk-transport', ownTransport),
   ].join('\n');
 }
 
 function proxyTables(cells: CellResult[]): string {
-  const head = [
-    'path',
-    'in flight',
-    'calls/s',
-    'calls/s ÷ direct',
-    'p50 ms',
-    'p99 ms',
-    'client CPU µs/call',
-    'proxy CPU µs/call',
-    'upstream CPU µs/call',
-    'proxy CPU ÷ SDK proxy',
-    'proxy CPU ÷ raw proxy',
-    'proxy RSS MB',
-    'upstream TCP conns',
-    'proxy TCP conns',
-    'errors',
+  const columns = [
+    subject('path'),
+    inFlight,
+    callsPerSec(),
+    rateRatio('calls/s ÷ direct', baseline(cells, 'proxy', 'direct')),
+    p50,
+    p99,
+    cpuOf('client'),
+    cpuOf('proxy'),
+    cpuOf('upstream'),
+    cpuRatio('proxy CPU ÷ SDK proxy', 'proxy', baseline(cells, 'proxy', 'via sdk-proxy')),
+    cpuRatio('proxy CPU ÷ raw proxy', 'proxy', baseline(cells, 'proxy', 'via raw proxy')),
+    rssOf('proxy'),
+    upstreamConns,
+    column('proxy TCP conns', (c) =>
+      c.proxyConnections === undefined ? '–' : String(c.proxyConnections),
+    ),
+    errorCount,
   ];
-  const upstreams = [
-    ...new Set(cells.filter((c) => c.scenario === 'proxy').map((c) => c.upstream)),
-  ];
+  const proxyCells = cells.filter((c) => c.scenario === 'proxy');
+  const upstreams = [...new Set(proxyCells.map((c) => c.upstream))];
   return upstreams
-    .map((upstream) => {
-      const rows = cells
-        .filter((c) => c.scenario === 'proxy' && c.upstream === upstream)
-        .map((c) => {
-          if (c.missing !== undefined) return missingRow(c, head.length);
-          const direct = find(cells, 'proxy', 'direct', upstream, c.concurrency);
-          const sdkProxy = find(cells, 'proxy', 'via sdk-proxy', upstream, c.concurrency);
-          const rawProxy = find(cells, 'proxy', 'via raw proxy', upstream, c.concurrency);
-          return [
-            c.subject,
-            String(c.concurrency),
-            n(c.callsPerSec),
-            ratio(c.callsPerSec, direct?.callsPerSec),
-            n(c.p50Ms, 2),
-            n(c.p99Ms, 2),
-            n(cpu(c, 'client')),
-            n(cpu(c, 'proxy')),
-            n(cpu(c, 'upstream')),
-            ratio(cpu(c, 'proxy'), cpu(sdkProxy, 'proxy')),
-            ratio(cpu(c, 'proxy'), cpu(rawProxy, 'proxy')),
-            n(rss(c, 'proxy')),
-            String(c.upstreamConnections),
-            c.proxyConnections === undefined ? '–' : String(c.proxyConnections),
-            String(c.errors),
-          ];
-        });
-      return [`## 3. Proxy: SDK v1 client, upstream \`${upstream}\``, '', table(head, rows)].join(
-        '\n',
-      );
-    })
+    .map((upstream) =>
+      [
+        `## 3. Proxy: SDK v1 client, upstream \`${upstream}\``,
+        '',
+        cellTable(
+          columns,
+          proxyCells.filter((c) => c.upstream === upstream),
+        ),
+      ].join('\n'),
+    )
     .join('\n\n');
 }
 
 function erasTable(cells: CellResult[]): string {
   const eraCells = cells.filter((c) => c.scenario === 'eras');
   if (eraCells.length === 0) return '';
-  const head = ['era', 'in flight', 'calls/s', 'p50 ms', 'p99 ms', 'client CPU µs/call'];
-  head.push('proxy CPU µs/call', 'upstream CPU µs/call', 'proxy CPU ÷ 2025-11-25', 'errors');
-  const rows = eraCells.map((c) => {
-    if (c.missing !== undefined) return missingRow(c, head.length);
-    const legacy = find(cells, 'eras', '2025-11-25', c.upstream, c.concurrency);
-    return [
-      c.subject,
-      String(c.concurrency),
-      n(c.callsPerSec),
-      n(c.p50Ms, 2),
-      n(c.p99Ms, 2),
-      n(cpu(c, 'client')),
-      n(cpu(c, 'proxy')),
-      n(cpu(c, 'upstream')),
-      ratio(cpu(c, 'proxy'), cpu(legacy, 'proxy')),
-      String(c.errors),
-    ];
-  });
+  const columns = [
+    subject('era'),
+    inFlight,
+    callsPerSec(),
+    p50,
+    p99,
+    cpuOf('client'),
+    cpuOf('proxy'),
+    cpuOf('upstream'),
+    cpuRatio('proxy CPU ÷ 2025-11-25', 'proxy', baseline(cells, 'eras', '2025-11-25')),
+    errorCount,
+  ];
   const title = '## 3b. Eras: our client through our proxy, 2025-11-25 (session) vs 2026-07-28';
-  return `${title}\n\n${table(head, rows)}\n`;
+  return `${title}\n\n${cellTable(columns, eraCells)}\n`;
 }
 
 function largeTable(cells: CellResult[]): string {
   const large = cells.filter((c) => c.scenario === 'large');
   if (large.length === 0) return '';
-  const head = [
-    'path',
-    'in flight',
-    'calls/s (= MB/s)',
-    'calls/s ÷ undici windows',
-    'p50 ms',
-    'p99 ms',
-    'client CPU µs/call',
-    'proxy CPU µs/call',
-    'upstream CPU µs/call',
-    'client RSS MB',
-    'proxy RSS MB',
-    'errors',
+  const undiciWindows = baseline(cells, 'large', (c) =>
+    c.subject.replace(/, \w+ windows$/, ', undici windows'),
+  );
+  const columns = [
+    subject('path'),
+    inFlight,
+    callsPerSec('calls/s (= MB/s)'),
+    rateRatio('calls/s ÷ undici windows', undiciWindows),
+    p50,
+    p99,
+    cpuOf('client'),
+    cpuOf('proxy'),
+    cpuOf('upstream'),
+    rssOf('client'),
+    rssOf('proxy'),
+    errorCount,
   ];
-  const rows = large.map((c) => {
-    if (c.missing !== undefined) return missingRow(c, head.length);
-    const before = find(
-      cells,
-      'large',
-      c.subject.replace(/, \w+ windows$/, ', undici windows'),
-      c.upstream,
-      c.concurrency,
-    );
-    return [
-      c.subject,
-      String(c.concurrency),
-      n(c.callsPerSec),
-      ratio(c.callsPerSec, before?.callsPerSec),
-      n(c.p50Ms, 2),
-      n(c.p99Ms, 2),
-      n(cpu(c, 'client')),
-      n(cpu(c, 'proxy')),
-      n(cpu(c, 'upstream')),
-      n(rss(c, 'client')),
-      n(rss(c, 'proxy')),
-      String(c.errors),
-    ];
-  });
   return [
     '## 3c. Large results: tools/call of 1 MB, our client, HTTP/2 flow control',
     '',
     "Our receive windows (1 MiB per stream, 10 MiB per connection) against undici 8.13.1's",
     '(256 KiB, 512 KiB), direct over h2c and through our proxy (client and proxy pool alike).',
     '',
-    table(head, rows),
+    cellTable(columns, large),
   ].join('\n');
 }
 

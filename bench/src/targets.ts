@@ -1,14 +1,6 @@
 /** The pass/fail targets, computed from one run's cells. */
-import type { CellResult } from './cell.ts';
-import { cpu, find, type ScaleResult } from './report.ts';
-
-export interface TargetCheck {
-  name: string;
-  measured: string;
-  limit: string;
-  /** undefined when the figures needed are missing. */
-  pass: boolean | undefined;
-}
+import type { CellResult, Role } from './cell.ts';
+import { cpu, find, type ScaleResult, type TargetCheck } from './report.ts';
 
 export const CONCURRENCY = [1, 16, 256] as const;
 
@@ -37,40 +29,63 @@ function divide(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
+/** A cell by scenario, subject and upstream; the check supplies the in-flight level. */
+type CellKey = readonly [scenario: string, subject: string, upstream: string];
+
+/** `role`'s CPU per call in `cell` ÷ in `baseline`, at most `max` (`limit` says so) at every level. */
+function cpuRatioTarget(
+  cells: CellResult[],
+  target: { name: string; limit: string; max: number; role: Role },
+  cell: CellKey,
+  baseline: CellKey,
+): TargetCheck {
+  const cpuAt = ([scenario, subject, upstream]: CellKey, concurrency: number) =>
+    cpu(find(cells, scenario, subject, upstream, concurrency), target.role);
+  return perConcurrency(
+    target.name,
+    target.limit,
+    (c) => divide(cpuAt(cell, c), cpuAt(baseline, c)),
+    (r) => r <= target.max,
+  );
+}
+
 export function checkTargets(cells: CellResult[], scale: ScaleResult | undefined): TargetCheck[] {
   const checks: TargetCheck[] = [
-    perConcurrency(
-      'our client CPU/call ÷ SDK v1 client (per in-flight level)',
-      '≤ 0.25x',
-      (c) =>
-        divide(
-          cpu(find(cells, 'client', 'ours', 'fast', c), 'client'),
-          cpu(find(cells, 'client', 'sdk-v1', 'fast', c), 'client'),
-        ),
-      (r) => r <= 0.25,
+    cpuRatioTarget(
+      cells,
+      {
+        name: 'our client CPU/call ÷ SDK v1 client (per in-flight level)',
+        limit: '≤ 0.25x',
+        max: 0.25,
+        role: 'client',
+      },
+      ['client', 'ours', 'fast'],
+      ['client', 'sdk-v1', 'fast'],
     ),
-    perConcurrency(
-      'our client CPU/call ÷ raw undici h2c floor',
-      '≤ 1.5x',
-      (c) =>
-        divide(
-          cpu(find(cells, 'client', 'ours', 'fast', c), 'client'),
-          cpu(find(cells, 'floor', 'undici', 'fast', c), 'client'),
-        ),
-      (r) => r <= 1.5,
+    cpuRatioTarget(
+      cells,
+      {
+        name: 'our client CPU/call ÷ raw undici h2c floor',
+        limit: '≤ 1.5x',
+        max: 1.5,
+        role: 'client',
+      },
+      ['client', 'ours', 'fast'],
+      ['floor', 'undici', 'fast'],
     ),
   ];
   for (const upstream of ['fast', 'sdk']) {
     checks.push(
-      perConcurrency(
-        `our proxy CPU/call ÷ SDK-only proxy, upstream ${upstream}`,
-        '≤ 0.20x',
-        (c) =>
-          divide(
-            cpu(find(cells, 'proxy', 'via our proxy', upstream, c), 'proxy'),
-            cpu(find(cells, 'proxy', 'via sdk-proxy', upstream, c), 'proxy'),
-          ),
-        (r) => r <= 0.2,
+      cpuRatioTarget(
+        cells,
+        {
+          name: `our proxy CPU/call ÷ SDK-only proxy, upstream ${upstream}`,
+          limit: '≤ 0.20x',
+          max: 0.2,
+          role: 'proxy',
+        },
+        ['proxy', 'via our proxy', upstream],
+        ['proxy', 'via sdk-proxy', upstream],
       ),
     );
   }

@@ -49,6 +49,8 @@ describe('proxy config', () => {
       bindingHeader: 'authorization',
       maxSessionsPerClient: 64,
       streamIdleTimeoutMs: 3_600_000,
+      reinitialize: true,
+      tokenMaxAgeMs: 86_400_000,
     });
     const custom = parseProxyConfig({ upstreams, sessions: { bindingHeader: 'X-Client-Id' } });
     expect(custom.sessions.bindingHeader).toBe('x-client-id');
@@ -57,6 +59,9 @@ describe('proxy config', () => {
     ).toThrow(/sessions\.bindingHeader/);
     expect(() => parseProxyConfig({ upstreams, sessions: { maxSessionsPerClient: 0 } })).toThrow(
       /sessions\.maxSessionsPerClient/,
+    );
+    expect(() => parseProxyConfig({ upstreams, sessions: { tokenMaxAgeMs: 0 } })).toThrow(
+      /sessions\.tokenMaxAgeMs/,
     );
   });
 

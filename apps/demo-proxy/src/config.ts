@@ -15,6 +15,7 @@ import {
 } from '@mcp/pool';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CidrSchema } from './client-address.ts';
 import { EdgeConfigSchema } from './edge-config.ts';
 import { LogFormatSchema } from './log-format.ts';
 import { SealingKeysSchema } from './sealing-keys.ts';
@@ -84,6 +85,18 @@ export const SessionsConfigSchema = z.strictObject({
    * opened with any of them, so every replica holding the keys serves every session.
    */
   sealingKeys: SealingKeysSchema.optional(),
+  /**
+   * When the upstream answers 404 for a session's upstream session (it restarted, or expired
+   * the session), open a new one with the client's `initialize` and retry the message once: a
+   * 404 means the upstream never ran it. With sealed sessions the client gets the new token in
+   * the answer's Mcp-Session-Id. false: the client gets 404 and initializes again.
+   */
+  reinitialize: z.boolean().default(true),
+  /**
+   * Sealed sessions: a token older than this gets 404, in ms. Answers carry a re-sealed token
+   * once the one they were asked with is past half of it, so a session in use lives on.
+   */
+  tokenMaxAgeMs: z.number().int().positive().default(86_400_000),
 });
 
 export const LimitsConfigSchema = z.strictObject({
@@ -155,6 +168,12 @@ export const ListenConfigSchema = z.strictObject({
   allowedHosts: z.array(z.string()).default([]),
   /** Origin header values accepted besides loopback origins (same condition). */
   allowedOrigins: z.array(z.string()).default([]),
+  /**
+   * Proxies trusted to say who their client is (IP addresses or CIDR blocks, as nginx's
+   * `set_real_ip_from`): a request from one of them counts as coming from the right-most
+   * `X-Forwarded-For` entry that is not one of them (per-client session quotas, logs).
+   */
+  realIpFrom: z.array(CidrSchema).default([]),
 });
 
 export const ProxyConfigSchema = z
@@ -164,6 +183,7 @@ export const ProxyConfigSchema = z
       port: 8080,
       allowedHosts: [],
       allowedOrigins: [],
+      realIpFrom: [],
     }),
     upstreams: z.array(UpstreamConfigSchema).min(1, 'at least one upstream is required'),
     limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),

@@ -1,3 +1,4 @@
+import type { ClientAddressOf } from './client-address.ts';
 import type { ProxyConfig } from './config.ts';
 import type { EdgeEvent } from './edge-guards.ts';
 import type { BridgedCalls } from './era/bridged-calls.ts';
@@ -23,6 +24,8 @@ export interface ProxyContext {
   /** Where session ids lead: this process's registry, or sealed tokens any replica opens. */
   store: SessionStore;
   connector: UpstreamConnector;
+  /** Who a request comes from: its peer, or the client a trusted proxy names. */
+  clientAddress: ClientAddressOf;
   rebinding: RebindingPolicy;
   /** Requests in flight across the proxy (for the global concurrency limit and draining). */
   load: LoadTracker;

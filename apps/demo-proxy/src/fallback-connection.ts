@@ -10,17 +10,31 @@ import {
   type RequestOptions,
   type SendOptions,
 } from '@mcp/connection-core';
-import { type AdoptedSession, type FallbackResult, LEGACY_FALLBACK_STATUSES } from '@mcp/http2';
+import {
+  type AdoptedSession,
+  type FallbackResult,
+  LEGACY_FALLBACK_STATUSES,
+  type ServerStreamOpened,
+} from '@mcp/http2';
 
 /** Opens the session again by `connectWithFallback`, with this `initialize`. */
 export type Fallback = (initialize: JsonRpcRequest) => Promise<FallbackResult>;
 
 /** Turns a session's upstream GET stream on and off (see UpstreamStreamFollower). */
 export interface ServerStreamControl {
-  /** `lastEventId`: resume the upstream stream after it (a stream another replica followed). */
-  openServerStream(lastEventId?: string): void;
+  /**
+   * `lastEventId`: resume the upstream stream after it (a stream another replica followed).
+   * Says how the upstream answered it, and when it ends.
+   */
+  openServerStream(lastEventId?: string): Promise<ServerStreamOpened>;
   closeServerStream(): void;
 }
+
+/** A stream that is the session itself (a legacy HTTP+SSE session): open while it lives. */
+export const ALWAYS_OPEN: Promise<ServerStreamOpened> = Promise.resolve({
+  answer: 'open',
+  ended: new Promise(() => {}),
+});
 
 /** The connection's GET stream switch, when it has one. */
 export function streamControlOf(connection: Connection): ServerStreamControl | undefined {
@@ -99,8 +113,8 @@ export class FallbackConnection implements Connection, ServerStreamControl {
   }
 
   /** A legacy session's stream is the session itself: it stays open. */
-  openServerStream(lastEventId?: string): void {
-    streamControlOf(this.#current)?.openServerStream(lastEventId);
+  openServerStream(lastEventId?: string): Promise<ServerStreamOpened> {
+    return streamControlOf(this.#current)?.openServerStream(lastEventId) ?? ALWAYS_OPEN;
   }
 
   /**

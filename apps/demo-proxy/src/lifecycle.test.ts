@@ -16,6 +16,7 @@ import {
   rawSession,
   startHarness,
   textOf,
+  within,
 } from './test-support.ts';
 
 const SLOW_CALL = JSON.stringify({
@@ -204,6 +205,33 @@ describe('proxy lifecycle', () => {
       body: list,
     });
     expect(ok.status).toBe(200);
+  });
+
+  it('answers a GET 404 when the upstream session is gone and cannot be renewed, 200 when it can', async () => {
+    harness = await startHarness();
+    const id = await rawSession(harness.endpoint);
+    const get = { accept: 'text/event-stream', 'mcp-session-id': id };
+    harness.upstream.refuseNewSessions = true;
+    await harness.upstream.forgetSessions();
+    const refused = await request(harness.endpoint, { method: 'GET', headers: get });
+    await refused.body.dump();
+    expect(refused.statusCode).toBe(404);
+    // Renewable: the GET re-initializes the upstream session and carries its messages.
+    harness.upstream.refuseNewSessions = false;
+    const renewable = await rawSession(harness.endpoint);
+    await harness.upstream.forgetSessions();
+    const res = await request(harness.endpoint, {
+      method: 'GET',
+      headers: { ...get, 'mcp-session-id': renewable },
+    });
+    expect(res.statusCode).toBe(200);
+    const events = parseSseStream(res.body)[Symbol.asyncIterator]();
+    expect((await events.next()).value?.data).toBe(''); // priming
+    await harness.upstream.waitForGetStreams(1);
+    await harness.upstream.broadcast('notifications/message', { level: 'info', data: 'renewed' });
+    const event = await within(5_000, events.next(), 'nothing on the renewed stream');
+    expect(JSON.parse(event.value?.data ?? '{}')).toMatchObject({ params: { data: 'renewed' } });
+    res.body.destroy();
   });
 
   it('resumes the GET stream with Last-Event-ID from its event buffer', async () => {

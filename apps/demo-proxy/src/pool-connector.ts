@@ -19,6 +19,9 @@ import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts
  */
 export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   const sealed = config.sessions.sealingKeys !== undefined;
+  // A sealed session's GET cannot hand its client a new token: only requests re-initialize.
+  const renew = config.sessions.reinitialize;
+  const reinitialize = renew && sealed ? 'requests' : renew;
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),
   ];
@@ -52,9 +55,9 @@ export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
         requestTimeoutMs: config.limits.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxConcurrentRequests: config.limits.maxConcurrentRequestsPerSession,
-        // A sealed session lives on after this replica: the upstream's 404 ends it, and only
-        // the client's DELETE (not this replica closing its connection) ends it upstream.
-        reinitialize: !sealed,
+        // A sealed session lives on after this replica: only the client's DELETE (not this
+        // replica closing its connection) ends it upstream.
+        reinitialize,
         endSessionOnClose: !sealed,
         // A 2025-11-25 client of a modern-only upstream: initialize becomes discovery there.
         era: upstream.era === '2026-07-28' ? '2026-07-28' : '2025-11-25',

@@ -1,3 +1,4 @@
+import { clientAddressOf } from './client-address.ts';
 import type { ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { type EdgeEvent, type EdgeLimit, TokenBucket } from './edge-guards.ts';
@@ -61,6 +62,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyServe
     }),
     store,
     connector,
+    clientAddress: clientAddressOf(config.listen.realIpFrom),
     rebinding: {
       enabled: isLoopbackAddress(config.listen.host),
       allowedHosts: config.listen.allowedHosts,

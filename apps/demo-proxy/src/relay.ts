@@ -34,8 +34,8 @@ export interface RelayRequestOptions {
   request: JsonRpcRequest;
   res: ResponseSink;
   formats: AcceptedFormats;
-  /** Headers every answer carries (the session id). */
-  headers: Record<string, string>;
+  /** Headers every answer carries (the session id), read as the answer's headers go out. */
+  headers: () => Record<string, string>;
   /** Headers of this request's upstream HTTP requests only (its own credentials). */
   upstreamHeaders?: Record<string, string>;
   /** Sees the response before it goes out (`headersSent`: an SSE answer's headers went already). */
@@ -71,7 +71,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
   const onMessage = (message: JsonRpcMessage): Promise<void> | undefined => {
     ctx.metrics.relayedMessages.inc({ upstream, kind: 'related' });
     if (formats.sse) {
-      stream ??= openEventStream(res, headers, ctx.config.limits.keepAliveMs);
+      stream ??= openEventStream(res, headers(), ctx.config.limits.keepAliveMs);
       stream.send(message);
       if (stream.backlogBytes > budget) {
         ctx.onEdgeLimit('exchange_buffer', { bytes: stream.backlogBytes, budget });
@@ -122,7 +122,7 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
         sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
       } else {
         // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
-        sendEmpty(res, 204, headers);
+        sendEmpty(res, 204, headers());
       }
     } else if (err instanceof TimeoutError) {
       outcome = 'timeout';
@@ -163,10 +163,10 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
       stream.end();
     } else if (formats.json) {
       const raw = rawJsonOf(response);
-      if (raw) sendJsonBytes(res, 200, raw, headers);
-      else sendJson(res, 200, response, headers);
+      if (raw) sendJsonBytes(res, 200, raw, headers());
+      else sendJson(res, 200, response, headers());
     } else {
-      const only = openEventStream(res, headers, ctx.config.limits.keepAliveMs);
+      const only = openEventStream(res, headers(), ctx.config.limits.keepAliveMs);
       only.send(response);
       only.end();
     }

@@ -40,6 +40,7 @@ export function createRouter(ctx: ProxyContext) {
           method: req.method,
           url: req.url,
           status: res.statusCode,
+          client: ctx.clientAddress(req),
           ms: Math.round(performance.now() - started),
         },
         'request done',

@@ -6,16 +6,23 @@
 import { randomBytes } from 'node:crypto';
 import { parseSseStream } from '@mcp/sse';
 import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseProxyConfig } from './config.ts';
 import { createProxyLogger } from './logger.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
-import { MCP_HEADERS, raw, rawSession, textOf, within } from './test-support.ts';
+import {
+  connectClient,
+  INITIALIZE,
+  MCP_HEADERS,
+  raw,
+  rawSession,
+  textOf,
+  within,
+} from './test-support.ts';
 
 const k1 = { id: 'k1', secret: randomBytes(32).toString('base64') };
 const k2 = { id: 'k2', secret: randomBytes(32).toString('base64') };
@@ -26,17 +33,22 @@ const replicas: ProxyServer[] = [];
 const clients: Client[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.allSettled(clients.splice(0).map((c) => c.close()));
   await Promise.allSettled(replicas.splice(0).map((r) => r.close()));
   await upstream?.close();
   upstream = undefined;
 });
 
-async function startReplica(server: SdkServer, keys: Key[]): Promise<ProxyServer> {
+async function startReplica(
+  server: SdkServer,
+  keys: Key[],
+  sessions: { reinitialize?: boolean; tokenMaxAgeMs?: number } = {},
+): Promise<ProxyServer> {
   const config = parseProxyConfig({
     listen: { host: '127.0.0.1', port: 0 },
     upstreams: [{ name: 'example', url: server.url, h2c: true }],
-    sessions: { sealingKeys: keys },
+    sessions: { sealingKeys: keys, ...sessions },
     // The upstream GET stream closes with the client's: another replica may take it at once.
     limits: { serverStreamLingerMs: 0 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -50,9 +62,14 @@ async function startReplica(server: SdkServer, keys: Key[]): Promise<ProxyServer
   return proxy;
 }
 
-async function startCluster(mode: 'sse' | 'events' = 'sse'): Promise<string[]> {
+async function startCluster(
+  mode: 'sse' | 'events' = 'sse',
+  sessions: { reinitialize?: boolean; tokenMaxAgeMs?: number } = {},
+): Promise<string[]> {
   upstream = await startSdkServer({ http: 'h2c', mode });
-  const started = await Promise.all([1, 2, 3].map(() => startReplica(upstream as SdkServer, [k1])));
+  const started = await Promise.all(
+    [1, 2, 3].map(() => startReplica(upstream as SdkServer, [k1], sessions)),
+  );
   return started.map((r) => `${r.url}/example/mcp`);
 }
 
@@ -74,18 +91,7 @@ async function roundRobinClient(endpoints: string[], sent: Sent[] = []): Promise
     void input;
     return fetch(endpoints[replica] as string, init);
   };
-  const client = new Client(
-    { name: 'sealed-test', version: '1.0.0' },
-    { capabilities: { sampling: {} } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-    const first = req.params.messages[0]?.content;
-    const text = first && 'text' in first ? String(first.text) : '';
-    return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
-  });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(endpoints[0] as string), { fetch: fetchRoundRobin }),
-  );
+  const client = await connectClient(endpoints[0] as string, fetchRoundRobin);
   clients.push(client);
   return client;
 }
@@ -154,8 +160,12 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     );
   });
 
-  it('ends the session from any replica; then every replica answers 404, as the upstream decides', async () => {
-    const [a, b, c] = (await startCluster()) as [string, string, string];
+  it('ends the session from any replica; then every replica answers 404, as the upstream decides (reinitialize: false)', async () => {
+    const [a, b, c] = (await startCluster('sse', { reinitialize: false })) as [
+      string,
+      string,
+      string,
+    ];
     const id = await rawSession(a);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     expect((await raw(b, { headers, body: call(2, 'echo', { text: 'x' }) })).status).toBe(200);
@@ -165,20 +175,101 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     expect((await raw(b, { method: 'DELETE', headers })).status).toBe(404);
   });
 
+  it('answers a GET 404 on every replica once the upstream session is gone, before any stream', async () => {
+    const [a, b, c] = (await startCluster()) as [string, string, string];
+    const id = await rawSession(a);
+    const get = { accept: 'text/event-stream', 'mcp-session-id': id };
+    // Replica b follows the session's stream; then c ends it.
+    const open = await openGet(b, get);
+    expect((await open.events.next()).value?.data).toBe(''); // priming
+    expect((await raw(c, { method: 'DELETE', headers: { ...MCP_HEADERS, ...get } })).status).toBe(
+      200,
+    );
+    // b's stream ends with the session (the client would reconnect and be told 404).
+    expect((await within(5_000, open.events.next(), 'the GET stream stayed open')).done).toBe(true);
+    for (const replica of [a, b, c]) {
+      const res = await request(replica, { method: 'GET', headers: get });
+      await res.body.dump();
+      expect(res.statusCode).toBe(404);
+    }
+  });
+
+  it('re-initializes a session the upstream forgot, unseen by the SDK client, which takes the new token', async () => {
+    const endpoints = await startCluster();
+    const client = await roundRobinClient(endpoints);
+    const transport = client.transport as StreamableHTTPClientTransport;
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe(
+      'before',
+    );
+    const before = transport.sessionId;
+    await upstream?.forgetSessions(); // as a restarted upstream would
+    for (let i = 0; i < 6; i++) {
+      const result = await client.callTool({ name: 'echo', arguments: { text: `after ${i}` } });
+      expect(textOf(result)).toBe(`after ${i}`);
+    }
+    expect(transport.sessionId).not.toBe(before);
+    // One new upstream session, opened with the client's own initialize, served by every replica.
+    expect(upstream?.sessionCount).toBe(1);
+    const initializes = upstream?.seen.filter((s) => s.method === 'POST' && !s.sessionId);
+    expect(initializes).toHaveLength(2);
+  });
+
+  it('serves an old token in the renewed session on the replica that renewed it, until the client ends it', async () => {
+    const [a] = (await startCluster()) as [string, string, string];
+    const old = await rawSession(a);
+    await upstream?.forgetSessions();
+    const post = (token: string, id: number, method = 'POST') =>
+      raw(a, {
+        method,
+        headers: { ...MCP_HEADERS, 'mcp-session-id': token },
+        ...(method === 'POST' ? { body: call(id, 'echo', { text: `call ${id}` }) } : {}),
+      });
+    const renewing = await post(old, 2);
+    expect(renewing.status).toBe(200);
+    expect(renewing.text).toContain('call 2');
+    const renewed = String(renewing.headers['mcp-session-id']);
+    expect(renewed).not.toBe(old);
+    // A client that keeps its old token (SDK v2 takes the id of initialize only) stays in it.
+    for (const id of [3, 4]) {
+      const again = await post(old, id);
+      expect(again.status).toBe(200);
+      expect(again.headers['mcp-session-id']).toBe(renewed);
+    }
+    expect(upstream?.sessionCount).toBe(1);
+    // Ended here: neither token reopens a session on this replica.
+    expect((await post(renewed, 0, 'DELETE')).status).toBe(200);
+    expect((await post(old, 5)).status).toBe(404);
+    expect((await post(renewed, 6)).status).toBe(404);
+    expect(upstream?.sessionCount).toBe(0);
+  });
+
+  it('refuses a token past sessions.tokenMaxAgeMs (404), and re-seals one past half of it', async () => {
+    const [a, b] = (await startCluster('sse', { tokenMaxAgeMs: 60_000 })) as [string, string];
+    const first = await rawSession(a);
+    const echo = (endpoint: string, token: string, id: number) =>
+      raw(endpoint, {
+        headers: { ...MCP_HEADERS, 'mcp-session-id': token },
+        body: call(id, 'echo', { text: 'x' }),
+      });
+    expect((await echo(b, first, 2)).headers['mcp-session-id']).toBe(first);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 40_000);
+    const resealed = await echo(b, first, 3);
+    expect(resealed.status).toBe(200);
+    const second = String(resealed.headers['mcp-session-id']);
+    expect(second).not.toBe(first);
+    vi.setSystemTime(Date.now() + 30_000); // first is 70 s old, second 30 s
+    expect((await echo(a, first, 4)).status).toBe(404);
+    expect((await echo(b, first, 5)).status).toBe(404);
+    expect((await echo(a, second, 6)).status).toBe(200);
+    expect(upstream?.sessionCount).toBe(1);
+  });
+
   it('answers forged, tampered, foreign-key and other-credential tokens 404 without a word upstream', async () => {
     const [a, b] = (await startCluster()) as [string, string, string];
     const id = await raw(a, {
       headers: { ...MCP_HEADERS, authorization: 'Bearer alice' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+      body: JSON.stringify(INITIALIZE),
     }).then((r) => String(r.headers['mcp-session-id']));
     expect(id.startsWith('k1.')).toBe(true);
     const foreign = await startReplica(upstream as SdkServer, [

@@ -27,8 +27,11 @@ import {
   type ResumePoint,
   type SessionStore,
 } from './session-store.ts';
+import { ENDED, SessionSuccessors, upstreamSessionKey } from './session-successors.ts';
 
 const SESSION_PURPOSE = 'session';
+/** Successors followed from one token, at most (each re-initialization adds one). */
+const MAX_SUCCESSOR_HOPS = 8;
 const b64 = z.string().regex(/^[A-Za-z0-9_-]*$/);
 
 /** What a session token holds (short names: it travels on every request). */
@@ -52,7 +55,17 @@ export type SessionClaims = z.output<typeof ClaimsSchema>;
 export function createSessionStore(config: ProxyConfig, env = process.env): SessionStore {
   const keys = config.sessions.sealingKeys;
   if (keys === undefined) return new MemorySessionStore();
-  return new SealedSessionStore(loadSealingKeys(keys, env));
+  return new SealedSessionStore(loadSealingKeys(keys, env), {
+    successors: config.limits.maxSessions,
+    tokenMaxAgeMs: config.sessions.tokenMaxAgeMs,
+  });
+}
+
+export interface SealedSessionStoreOptions {
+  /** Upstream sessions whose successor (or end) this replica remembers, at most. */
+  successors: number;
+  /** A token older than this is refused (404); answers re-seal one past half of it. */
+  tokenMaxAgeMs: number;
 }
 
 export class SealedSessionStore implements SessionStore {
@@ -60,9 +73,15 @@ export class SealedSessionStore implements SessionStore {
   readonly #sealer: TokenSealer;
   /** Adoptions under way, by token: concurrent requests of one session share one. */
   readonly #adopting = new Map<string, Promise<ProxySession | undefined>>();
+  /** What each session's token holds (its upstream session may have been renewed since). */
+  readonly #claims = new WeakMap<ProxySession, SessionClaims>();
+  readonly #successors: SessionSuccessors;
+  readonly #maxAgeMs: number;
 
-  constructor(keys: readonly SealingKey[]) {
+  constructor(keys: readonly SealingKey[], options: SealedSessionStoreOptions) {
     this.#sealer = new TokenSealer(keys);
+    this.#successors = new SessionSuccessors(options.successors);
+    this.#maxAgeMs = options.tokenMaxAgeMs;
   }
 
   /** Seals `claims` into a session token. */
@@ -91,23 +110,61 @@ export class SealedSessionStore implements SessionStore {
   ): ProxySession | undefined | Promise<ProxySession | undefined> {
     const client = identify(ctx, req);
     const local = findClientSession(ctx, upstream, sessionId, client, log);
-    if (local !== undefined || ctx.sessions.peek(sessionId, upstream.name)) return local;
-    const claims = this.open(sessionId);
-    if (claims === undefined || claims.u !== upstream.name) return undefined;
-    if (!boundTo(claims, client)) {
+    if (local !== undefined)
+      return this.#ageMs(this.#claims.get(local)) > this.#maxAgeMs ? undefined : local;
+    if (ctx.sessions.peek(sessionId, upstream.name)) return undefined;
+    const opened = this.open(sessionId);
+    if (opened === undefined || opened.u !== upstream.name) return undefined;
+    if (this.#ageMs(opened) > this.#maxAgeMs) return undefined; // expired
+    if (!boundTo(opened, client)) {
       refused(ctx, log, 'credentials', client, 'session token used with other credentials');
       return undefined;
     }
+    const latest = this.#latest(sessionId, opened);
+    if (latest === undefined) return undefined; // ended here
+    const { token, claims } = latest;
+    if (token !== sessionId) {
+      const renewed = findClientSession(ctx, upstream, token, client, log);
+      if (renewed !== undefined || ctx.sessions.peek(token, upstream.name)) return renewed;
+    }
+    return this.#adoptOnce(ctx, upstream, { token, claims, client, req }, log);
+  }
+
+  /**
+   * The newest token this replica knows for the upstream session `claims` name (following
+   * re-initializations and re-sealings); undefined when the session was ended here.
+   */
+  #latest(
+    token: string,
+    claims: SessionClaims,
+  ): { token: string; claims: SessionClaims } | undefined {
+    let latest = { token, claims };
+    for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
+      const next = this.#successors.get(upstreamSessionKey(latest.claims.u, latest.claims.s));
+      if (next === ENDED) return undefined;
+      const nextClaims = next === undefined ? undefined : this.open(next);
+      if (next === undefined || nextClaims === undefined || next === latest.token) break;
+      latest = { token: next, claims: nextClaims };
+    }
+    return latest;
+  }
+
+  /** Adopts the session a token names; concurrent requests of one session share one adoption. */
+  #adoptOnce(
+    ctx: ProxyContext,
+    upstream: UpstreamConfig,
+    named: { token: string; claims: SessionClaims; client: ClientIdentity; req: DownstreamRequest },
+    log: Logger,
+  ): Promise<ProxySession | undefined> {
+    const sessionId = named.token;
     let adopting = this.#adopting.get(sessionId);
     if (adopting === undefined) {
       // No upstream I/O happens here: what fails is local (the pool's session limit), and the
       // client is told as for an unknown session.
-      adopting = this.#adopt(ctx, upstream, { token: sessionId, claims, client, req }, log).catch(
-        (err: unknown) => {
-          log.warn({ err, upstream: upstream.name }, 'could not adopt a sealed session');
-          return undefined;
-        },
-      );
+      adopting = this.#adopt(ctx, upstream, named, log).catch((err: unknown) => {
+        log.warn({ err, upstream: upstream.name }, 'could not adopt a sealed session');
+        return undefined;
+      });
       this.#adopting.set(sessionId, adopting);
       adopting.finally(() => this.#adopting.delete(sessionId)).catch(() => {});
     }
@@ -127,7 +184,7 @@ export class SealedSessionStore implements SessionStore {
       return session.id;
     if (version === undefined || !shareable(session, upstreamSessionId, version, request))
       return session.id;
-    const token = this.seal({
+    const claims: SessionClaims = {
       u: session.upstream.name,
       s: upstreamSessionId,
       v: version,
@@ -135,8 +192,44 @@ export class SealedSessionStore implements SessionStore {
       ...(session.owner.credentials === undefined
         ? {}
         : { c: session.owner.credentials.toString('base64url') }),
-      t: Math.floor(Date.now() / 1000),
+      t: nowSeconds(),
+    };
+    return this.#reseal(ctx, session, claims);
+  }
+
+  /**
+   * The session's token as its answers carry it: a new one once its upstream session was
+   * re-initialized, or once it is past half its age (a session in use never expires; the
+   * client's SDK takes the Mcp-Session-Id of any answer), filed here as the successor of the
+   * one it replaces.
+   */
+  currentId(ctx: ProxyContext, session: ProxySession): string {
+    const claims = this.#claims.get(session);
+    const upstreamSessionId = session.connection.sessionId;
+    const version = session.connection.protocolVersion;
+    if (claims === undefined || upstreamSessionId === undefined || version === undefined)
+      return session.id;
+    const renewed = upstreamSessionId !== claims.s;
+    if (!renewed && this.#ageMs(claims) <= this.#maxAgeMs / 2) return session.id;
+    const token = this.#reseal(ctx, session, {
+      ...claims,
+      s: upstreamSessionId,
+      v: version,
+      t: nowSeconds(),
     });
+    this.#successors.set(upstreamSessionKey(claims.u, claims.s), token);
+    return token;
+  }
+
+  /** How old the token holding `claims` is (0 for a session without one). */
+  #ageMs(claims: SessionClaims | undefined): number {
+    return claims === undefined ? 0 : Date.now() - claims.t * 1000;
+  }
+
+  /** Seals `claims` as the session's token, and files the session under it. */
+  #reseal(ctx: ProxyContext, session: ProxySession, claims: SessionClaims): string {
+    const token = this.seal(claims);
+    this.#claims.set(session, claims);
     ctx.sessions.rekey(session, token);
     return token;
   }
@@ -144,6 +237,9 @@ export class SealedSessionStore implements SessionStore {
   async end(ctx: ProxyContext, session: ProxySession): Promise<boolean> {
     const ending = session.connection as { endSession?: () => Promise<number | undefined> };
     const status = typeof ending.endSession === 'function' ? await ending.endSession() : undefined;
+    const claims = this.#claims.get(session);
+    // The client ended it: its token gets 404 here, never a re-initialized session.
+    if (claims !== undefined) this.#successors.set(upstreamSessionKey(claims.u, claims.s), ENDED);
     await ctx.sessions.remove(session);
     return status !== 404;
   }
@@ -217,6 +313,7 @@ export class SealedSessionStore implements SessionStore {
       token,
     );
     session.initialized = true;
+    this.#claims.set(session, claims);
     followServerMessages(ctx, session, log);
     log.debug({ upstream: upstream.name }, 'sealed session adopted');
     return session;
@@ -251,4 +348,8 @@ function boundTo(claims: SessionClaims, client: ClientIdentity): boolean {
 
 function eventPurpose(upstreamSessionId: string): string {
   return `event\u0000${upstreamSessionId}`;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

@@ -17,7 +17,7 @@ export type RejectionReason = 'client_quota' | 'credentials' | 'stream_open' | '
 
 /** The identity of `req` (by the configured binding header, else its address). */
 export function identify(ctx: ProxyContext, req: DownstreamRequest): ClientIdentity {
-  return clientIdentity(req, ctx.config.sessions.bindingHeader);
+  return clientIdentity(req, ctx.config.sessions.bindingHeader, ctx.clientAddress(req));
 }
 
 /**

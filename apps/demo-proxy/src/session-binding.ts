@@ -11,14 +11,17 @@ export interface ClientIdentity {
   readonly credentials: Buffer | undefined;
   /** The quota key: `cred:<hash prefix>` or `ip:<address>`. Never the credential itself. */
   readonly key: string;
-  /** The peer's IP address, as the socket reports it. */
+  /** The client's IP address (the peer's, or the one a trusted proxy forwarded). */
   readonly address: string;
 }
 
 /** Reads the identity of `req` from its `bindingHeader` (a lowercase name). */
-export function clientIdentity(req: DownstreamRequest, bindingHeader: string): ClientIdentity {
+export function clientIdentity(
+  req: DownstreamRequest,
+  bindingHeader: string,
+  address: string,
+): ClientIdentity {
   const value = header(req.headers, bindingHeader);
-  const address = req.socket?.remoteAddress ?? 'unknown';
   if (value === undefined || value === '') {
     return { credentials: undefined, key: `ip:${address}`, address };
   }

@@ -39,6 +39,11 @@ export interface SessionStore {
     session: ProxySession,
     exchange: { request: JsonRpcRequest; response: JsonRpcResponse; headersSent: boolean },
   ): string;
+  /**
+   * The id an answer of the session carries now (a sealed session's new token, once its
+   * upstream session was re-initialized).
+   */
+  currentId(ctx: ProxyContext, session: ProxySession): string;
   /** The client's DELETE: ends the session; false when the upstream no longer knew it. */
   end(ctx: ProxyContext, session: ProxySession): Promise<boolean>;
   /** What the event of a server message carries besides its sequence number. */
@@ -64,6 +69,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   started(_ctx: ProxyContext, session: ProxySession): string {
+    return session.id;
+  }
+
+  currentId(_ctx: ProxyContext, session: ProxySession): string {
     return session.id;
   }
 

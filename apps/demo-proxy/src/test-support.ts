@@ -1,7 +1,15 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
-import { type SdkServer, type SdkServerOptions, startSdkServer } from '@mcp/test-fixtures';
+import {
+  initializeMessage,
+  type SdkServer,
+  type SdkServerOptions,
+  startSdkServer,
+} from '@mcp/test-fixtures';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  type StreamableHTTPClientTransportOptions,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
@@ -49,8 +57,14 @@ export async function startHarness(
   };
 }
 
-/** An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>". */
-export async function connectClient(endpoint: string): Promise<Client> {
+/**
+ * An SDK client connected through the proxy; it answers sampling requests with "pong: <prompt>".
+ * `fetch`, when given, carries every HTTP request of the client (to spread them over replicas).
+ */
+export async function connectClient(
+  endpoint: string,
+  fetch?: StreamableHTTPClientTransportOptions['fetch'],
+): Promise<Client> {
   const client = new Client(
     { name: 'proxy-test', version: '1.0.0' },
     { capabilities: { sampling: {} } },
@@ -60,7 +74,7 @@ export async function connectClient(endpoint: string): Promise<Client> {
     const text = first && 'text' in first ? String(first.text) : '';
     return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
   });
-  await client.connect(new StreamableHTTPClientTransport(new URL(endpoint)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(endpoint), { fetch }));
   return client;
 }
 
@@ -96,16 +110,7 @@ export const MCP_HEADERS = {
   accept: 'application/json, text/event-stream',
 };
 
-export const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
+export const INITIALIZE = initializeMessage({ id: 1, clientInfo: { name: 'raw', version: '1' } });
 
 /** Opens a session with raw requests; returns its proxy session id. */
 export async function rawSession(endpoint: string): Promise<string> {

@@ -1,5 +1,6 @@
 import type { Connection } from '@mcp/connection-core';
-import { type ServerStreamControl, streamControlOf } from './fallback-connection.ts';
+import type { ServerStreamOpened } from '@mcp/http2';
+import { ALWAYS_OPEN, type ServerStreamControl, streamControlOf } from './fallback-connection.ts';
 
 /**
  * The upstream GET stream of one session follows the client's: it opens when the client opens
@@ -28,15 +29,19 @@ export class UpstreamStreamFollower {
   /** The session started: open the stream, for `lingerMs` unless the client opens its own. */
   sessionStarted(): void {
     if (this.#connection === undefined) return;
-    this.#connection.openServerStream();
+    this.#connection.openServerStream().catch(() => {});
     this.clientClosed();
   }
 
-  /** The client opened a GET stream (resuming the upstream's after `lastEventId`, if given). */
-  clientOpened(lastEventId?: string): void {
+  /**
+   * The client opens a GET stream (resuming the upstream's after `lastEventId`, if given): how
+   * the upstream answered, and when its stream ends. A connection that cannot follow has its
+   * stream open for as long as it lives.
+   */
+  clientOpened(lastEventId?: string): Promise<ServerStreamOpened> {
     clearTimeout(this.#linger);
     this.#linger = undefined;
-    this.#connection?.openServerStream(lastEventId);
+    return this.#connection?.openServerStream(lastEventId) ?? ALWAYS_OPEN;
   }
 
   /** The client's GET stream closed (and no other replaced it). */

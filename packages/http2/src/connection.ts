@@ -34,11 +34,22 @@ import {
   type ReconnectionOptions,
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
-import { ServerStream } from './server-stream.ts';
+import { ServerStream, type ServerStreamAnswer, type ServerStreamEnd } from './server-stream.ts';
 import { type AdoptedSession, SessionState } from './session.ts';
 import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
+
+/** How a GET stream opened by `openServerStream()` was answered, and when it ends. */
+export interface ServerStreamOpened {
+  readonly answer: ServerStreamAnswer;
+  readonly ended: Promise<ServerStreamEnd>;
+}
+
+const opened = (answer: ServerStreamAnswer, end: ServerStreamEnd): ServerStreamOpened => ({
+  answer,
+  ended: Promise.resolve(end),
+});
 
 /**
  * Creates a connection to an MCP server over the Streamable HTTP transport, multiplexing
@@ -62,6 +73,8 @@ export class Http2Connection implements Connection {
   /** Whether the GET stream should be open: from `initialized` ('auto'), or on demand. */
   #serverStreamWanted: boolean;
   #reinitializing: Promise<void> | undefined;
+  /** The id of a session that expired and could not be renewed: nothing more is sent in it. */
+  #lost: string | undefined;
   /** The replayed `initialize` in flight (kept apart: its id may be reused by the caller). */
   #replayExchange: RequestExchange | undefined;
   readonly #input = new InputRounds();
@@ -127,6 +140,11 @@ export class Http2Connection implements Connection {
     return this.#closed;
   }
 
+  /** The id of a session that expired and could not be renewed, until a new one starts. */
+  get lostSession(): string | undefined {
+    return this.#lost;
+  }
+
   get reconnection(): ReconnectionOptions {
     return this.options.reconnection;
   }
@@ -149,6 +167,7 @@ export class Http2Connection implements Connection {
   send(message: JsonRpcRequest, options: RequestOptions | undefined): Promise<JsonRpcResponse> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError());
     if (message.method === 'initialize') this.session.initializeRequest = message;
+    else if (this.#lost !== undefined) return Promise.reject(new SessionExpiredError(this.#lost));
     const exchange = new RequestExchange(this, message, options);
     this.#inFlight.set(exchange.id, exchange);
     if (this.#limiter.tryAcquire()) {
@@ -193,11 +212,13 @@ export class Http2Connection implements Connection {
    * With `serverStream: 'on-demand'`: opens the GET stream (once the session is initialized)
    * and keeps it open, reopened as in 'auto', until `closeServerStream()`. `lastEventId` (see
    * `serverEventIdOf`) resumes one another connection followed; ignored while one is open.
+   * Resolves with the server's answer to the stream ('open' at once while it is open, else the
+   * next GET's) and the stream's end: a proxy answers its own client's GET once it knows.
    */
-  openServerStream(lastEventId?: string): void {
-    if (this.options.serverStream !== 'on-demand') return;
+  async openServerStream(lastEventId?: string): Promise<ServerStreamOpened> {
+    if (this.options.serverStream !== 'on-demand') return opened('unavailable', 'stopped');
     this.#serverStreamWanted = true;
-    if (this.session.initializedNotification !== undefined) this.#startServerStream(lastEventId);
+    return this.#openedStream(lastEventId, this.options.reinitialize === true);
   }
 
   /**
@@ -206,6 +227,7 @@ export class Http2Connection implements Connection {
    * shared: its `notifications/initialized` may have gone through another, so it counts as sent.
    */
   adoptSession(session: AdoptedSession): void {
+    this.#lost = undefined;
     this.session.adopt(session);
   }
 
@@ -277,6 +299,7 @@ export class Http2Connection implements Connection {
 
   initializeAnswered(response: JsonRpcResponse, sessionId: string | undefined): void {
     if (!('result' in response)) return;
+    this.#lost = undefined;
     const version = (response.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     this.session.established(
       sessionId,
@@ -328,6 +351,27 @@ export class Http2Connection implements Connection {
 
   // internals -------------------------------------------------------------------------------
 
+  /**
+   * Starts the GET stream (after a replay under way) and waits for its answer; a 404 that
+   * re-initializes the session (`mayRenew`) is answered by the new session's stream.
+   */
+  async #openedStream(
+    lastEventId: string | undefined,
+    mayRenew: boolean,
+  ): Promise<ServerStreamOpened> {
+    const replay = this.#reinitializing;
+    if (replay !== undefined) await replay.catch(noop);
+    if (this.#lost !== undefined) return opened('session-expired', 'session-expired');
+    if (this.session.initializedNotification !== undefined) this.#startServerStream(lastEventId);
+    const stream = this.#serverStream;
+    if (stream === undefined) return opened('unavailable', 'stopped');
+    const generation = this.session.generation;
+    const answer = await stream.answer();
+    if (answer !== 'session-expired' || !mayRenew) return { answer, ended: stream.done };
+    await this.reinitialize(generation).catch(noop);
+    return this.#openedStream(undefined, false);
+  }
+
   async #replaySession(): Promise<void> {
     const expired = this.session.sessionId ?? '';
     const initialize = this.session.initializeRequest;
@@ -353,6 +397,7 @@ export class Http2Connection implements Connection {
         this.#startServerStream();
       }
     } catch (cause) {
+      this.#lost = expired;
       if (cause instanceof SessionExpiredError) throw cause;
       throw new SessionExpiredError(expired, { cause });
     }
@@ -373,7 +418,7 @@ export class Http2Connection implements Connection {
           end,
         } satisfies ServerStreamEndMessage);
       }
-      if (end === 'session-expired' && this.options.reinitialize && !this.#closed) {
+      if (end === 'session-expired' && this.options.reinitialize === true && !this.#closed) {
         this.reinitialize(generation).catch(noop);
       }
     }, noop);

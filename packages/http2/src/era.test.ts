@@ -6,33 +6,27 @@ import {
   type JsonRpcMessage,
   MetaKey,
 } from '@mcp/connection-core';
+import { type SdkV2ModernServer, startSdkServer, startSdkV2ModernServer } from '@mcp/test-fixtures';
+import { describe, expect, it } from 'vitest';
 import {
-  type SdkServer,
-  type SdkV2ModernServer,
-  startSdkServer,
-  startSdkV2ModernServer,
-} from '@mcp/test-fixtures';
-import { afterEach, describe, expect, it } from 'vitest';
-import { call, initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+  call,
+  closeAfterEach,
+  initialized,
+  initializeRequest,
+  request,
+  textOf,
+} from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 
+const own = closeAfterEach();
 let modern: SdkV2ModernServer | undefined;
-let legacy: SdkServer | undefined;
-let connection: Http2Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await modern?.close();
-  await legacy?.close();
-  connection = modern = legacy = undefined;
-});
 
 async function modernConnection(
   era: 'auto' | '2026-07-28',
   legacyServing: 'stateless' | 'reject' = 'reject',
 ): Promise<Http2Connection> {
-  modern = await startSdkV2ModernServer({ http: 'h2c', legacy: legacyServing });
-  connection = createHttp2Connection({ url: modern.url, h2c: true, era });
+  modern = own(await startSdkV2ModernServer({ http: 'h2c', legacy: legacyServing }));
+  const connection = own(createHttp2Connection({ url: modern.url, h2c: true, era }));
   const capabilities = { sampling: {}, elicitation: { form: {} } };
   const answer = await connection.request(initializeRequest('2025-11-25', capabilities));
   // The version asked for, so handshake code goes on working; the era says what is spoken.
@@ -166,17 +160,19 @@ describe('subscriptions/listen as an async iterable', () => {
   });
 
   it('is refused on a 2025-11-25 connection', async () => {
-    legacy = await startSdkServer({ mode: 'json' });
-    connection = createHttp2Connection({ url: legacy.url, serverStream: false });
+    const legacy = own(await startSdkServer({ mode: 'json' }));
+    const connection = own(createHttp2Connection({ url: legacy.url, serverStream: false }));
     await connection.request(initializeRequest());
-    expect(() => connection?.listen({ toolsListChanged: true })).toThrow(/not supported/);
+    expect(() => connection.listen({ toolsListChanged: true })).toThrow(/not supported/);
   });
 });
 
 describe('era negotiation against a 2025-11-25-only server (SDK v1)', () => {
   it("'auto' falls back to initialize and keeps the session era", async () => {
-    legacy = await startSdkServer({ mode: 'json' });
-    connection = createHttp2Connection({ url: legacy.url, era: 'auto', serverStream: false });
+    const legacy = own(await startSdkServer({ mode: 'json' }));
+    const connection = own(
+      createHttp2Connection({ url: legacy.url, era: 'auto', serverStream: false }),
+    );
     const answer = await connection.request(initializeRequest());
     expect(answer).toHaveProperty('result.protocolVersion', '2025-11-25');
     await connection.notify(initialized);
@@ -187,16 +183,16 @@ describe('era negotiation against a 2025-11-25-only server (SDK v1)', () => {
   });
 
   it("'2026-07-28' fails with EraNegotiationError", async () => {
-    legacy = await startSdkServer({ mode: 'json' });
-    connection = createHttp2Connection({ url: legacy.url, era: '2026-07-28' });
+    const legacy = own(await startSdkServer({ mode: 'json' }));
+    const connection = own(createHttp2Connection({ url: legacy.url, era: '2026-07-28' }));
     const failed = connection.request(initializeRequest());
     await expect(failed).rejects.toBeInstanceOf(EraNegotiationError);
     await expect(failed).rejects.toMatchObject({ code: 'MCP_ERA_NEGOTIATION' });
   });
 
   it("'2025-11-25' (the default) sends initialize as it is, with no probe", async () => {
-    legacy = await startSdkServer({ mode: 'json' });
-    connection = createHttp2Connection({ url: legacy.url, serverStream: false });
+    const legacy = own(await startSdkServer({ mode: 'json' }));
+    const connection = own(createHttp2Connection({ url: legacy.url, serverStream: false }));
     await connection.request(initializeRequest());
     expect(legacy.seen.map((s) => s.method)).toEqual(['POST']);
     expect(connection.era).toBe('2025-11-25');

@@ -1,28 +1,20 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection } from '@mcp/connection-core';
-import {
-  FIXTURE_TLS,
-  type SdkServer,
-  startLegacySseServer,
-  startSdkServer,
-} from '@mcp/test-fixtures';
+import { FIXTURE_TLS, startLegacySseServer, startSdkServer } from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+import {
+  closeAfterEach,
+  initialized,
+  initializeRequest,
+  request,
+  textOf,
+} from '../test/helpers.ts';
 import { connectWithFallback } from './fallback.ts';
 
-let closeServer: (() => Promise<void>) | undefined;
-let connection: Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await closeServer?.();
-  connection = undefined;
-  closeServer = undefined;
-});
+const own = closeAfterEach();
 
 /** A 2024-11-05 server: GET /mcp opens the SSE stream, POST /mcp is 405. */
 async function startLegacyServer(authorizations: string[] = []): Promise<string> {
@@ -57,24 +49,25 @@ async function startLegacyServer(authorizations: string[] = []): Promise<string>
     res.writeHead(405, { allow: 'GET' }).end();
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  closeServer = async () => {
-    for (const t of transports.values()) await t.close().catch(() => {});
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  };
+  own({
+    async close() {
+      for (const t of transports.values()) await t.close().catch(() => {});
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  });
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
 describe('connectWithFallback', () => {
   it('uses Streamable HTTP when the server speaks it', async () => {
-    const server: SdkServer = await startSdkServer({ mode: 'json' });
-    closeServer = () => server.close();
+    const server = own(await startSdkServer({ mode: 'json' }));
     const result = await connectWithFallback({
       url: server.url,
       serverStream: false,
       initialize: initializeRequest(),
     });
-    connection = result.connection;
+    const connection = own(result.connection);
     expect(result.transport).toBe('streamable-http');
     expect(result.initializeResponse).toHaveProperty('result.protocolVersion', '2025-11-25');
     expect(connection.sessionId).toBeDefined();
@@ -86,7 +79,7 @@ describe('connectWithFallback', () => {
       url,
       initialize: initializeRequest('2024-11-05'),
     });
-    connection = result.connection;
+    const connection = own(result.connection);
     expect(result.transport).toBe('legacy-sse');
     expect(result.initializeResponse).toHaveProperty('result.protocolVersion', '2024-11-05');
     await connection.notify(initialized);
@@ -107,14 +100,13 @@ describe('connectWithFallback', () => {
     { http: 'h2' as const, options: { tls: { ca: FIXTURE_TLS.ca } } },
     { http: 'h2c' as const, options: { h2c: true } },
   ])('keeps $http options for the legacy leg', async ({ http, options }) => {
-    const server = await startLegacySseServer({ http });
-    closeServer = () => server.close();
+    const server = own(await startLegacySseServer({ http }));
     const result = await connectWithFallback({
       url: server.url,
       ...options,
       initialize: initializeRequest('2024-11-05'),
     });
-    connection = result.connection;
+    const connection = own(result.connection);
     expect(result.transport).toBe('legacy-sse');
     await connection.notify(initialized);
     const echoed = await connection.request({
@@ -132,7 +124,7 @@ describe('connectWithFallback', () => {
       headers: async () => ({ authorization: 'Bearer rotating' }),
       initialize: initializeRequest('2024-11-05'),
     });
-    connection = result.connection;
+    own(result.connection);
     expect(result.transport).toBe('legacy-sse');
     expect(seen.filter((s) => s.startsWith('GET /mcp'))).toEqual(['GET /mcp Bearer rotating']);
     expect(seen.filter((s) => s.startsWith('POST /messages'))).toEqual([

@@ -1,22 +1,14 @@
 import type { ServerHttp2Session } from 'node:http2';
 import { InvalidOptionsError } from '@mcp/connection-core';
 import { Pool } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type H2Server, startH2Server } from '../test/h2-server.ts';
-import { initialized, initializeRequest, request } from '../test/helpers.ts';
-import { createHttp2Connection, type Http2Connection } from './connection.ts';
+import { describe, expect, it } from 'vitest';
+import { startH2Server } from '../test/h2-server.ts';
+import { closeAfterEach, initialized, initializeRequest, request } from '../test/helpers.ts';
+import { createHttp2Connection } from './connection.ts';
 import { DEFAULT_CONNECTION_WINDOW_SIZE, DEFAULT_INITIAL_WINDOW_SIZE } from './flow-control.ts';
 import type { Http2ConnectionOptions } from './options.ts';
 
-let server: H2Server | undefined;
-let connection: Http2Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
-});
+const own = closeAfterEach();
 
 interface SeenWindows {
   /** SETTINGS_INITIAL_WINDOW_SIZE the client sent. */
@@ -27,13 +19,13 @@ interface SeenWindows {
 
 /** Opens a connection and reads, on the server's side, the windows the client granted. */
 async function windowsSeen(options: Partial<Http2ConnectionOptions>): Promise<SeenWindows> {
-  server = await startH2Server();
+  const server = own(await startH2Server());
   let session: ServerHttp2Session | undefined;
   server.intercept = (req) => {
     session ??= req.stream.session as ServerHttp2Session;
     return false;
   };
-  connection = createHttp2Connection({ url: server.url, h2c: true, ...options });
+  const connection = own(createHttp2Connection({ url: server.url, h2c: true, ...options }));
   await connection.request(initializeRequest());
   await connection.notify(initialized);
   await connection.request(request('tools/list'));

@@ -6,46 +6,39 @@ import {
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import { Pool } from 'undici';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type H2Server,
   makeCertificate,
   startH2Server,
   type TestCertificate,
 } from '../test/h2-server.ts';
-import { initialized, initializeRequest, request } from '../test/helpers.ts';
+import { closeAfterEach, initialized, initializeRequest, request } from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 import type { Http2ConnectionOptions } from './options.ts';
 
 let certificate: TestCertificate;
+const own = closeAfterEach();
 let server: H2Server | undefined;
-let connection: Http2Connection | undefined;
-const ownedPools: Pool[] = [];
 
 beforeAll(() => {
   certificate = makeCertificate();
-});
-
-afterEach(async () => {
-  await connection?.close();
-  for (const pool of ownedPools.splice(0)) await pool.destroy();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
 });
 
 async function open(
   serverOptions: Parameters<typeof startH2Server>[0] & { reuse?: H2Server },
   options: Partial<Http2ConnectionOptions> = {},
 ): Promise<Http2Connection> {
-  server = serverOptions.reuse ?? (await startH2Server(serverOptions));
+  server = serverOptions.reuse ?? own(await startH2Server(serverOptions));
   const tls = serverOptions?.tls !== undefined && options.dispatcher === undefined;
-  connection = createHttp2Connection({
-    url: server.url,
-    h2c: serverOptions?.tls === undefined && options.dispatcher === undefined,
-    ...(tls ? { tls: { ca: certificate.cert } } : {}),
-    ...options,
-  });
+  const connection = own(
+    createHttp2Connection({
+      url: server.url,
+      h2c: serverOptions?.tls === undefined && options.dispatcher === undefined,
+      ...(tls ? { tls: { ca: certificate.cert } } : {}),
+      ...options,
+    }),
+  );
   await connection.request(initializeRequest());
   await connection.notify(initialized);
   return connection;
@@ -57,8 +50,7 @@ function h2cPool(): Pool {
     allowH2: true,
     useH2c: true,
   } as Pool.Options);
-  ownedPools.push(pool);
-  return pool;
+  return own(pool);
 }
 
 /** Resolves when `pool` loses a connection; rejects after 5 s saying so. */
@@ -104,7 +96,7 @@ describe('over h2c (node:http2 fixture)', () => {
   }, 60_000);
 
   it('recovers after GOAWAY: the next requests go over a new connection', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const pool = h2cPool();
     const conn = await open({ reuse: server }, { dispatcher: pool });
     await conn.request(request('ping'));
@@ -116,7 +108,7 @@ describe('over h2c (node:http2 fixture)', () => {
   });
 
   it('recovers after the server destroys the session', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const pool = h2cPool();
     const conn = await open({ reuse: server }, { dispatcher: pool });
     await conn.request(request('ping'));
@@ -302,8 +294,8 @@ describe('over TLS', () => {
   });
 
   it('refuses a certificate it cannot verify', async () => {
-    server = await startH2Server({ tls: certificate });
-    connection = createHttp2Connection({ url: server.url });
+    server = own(await startH2Server({ tls: certificate }));
+    const connection = own(createHttp2Connection({ url: server.url }));
     await expect(connection.request(initializeRequest())).rejects.toMatchObject({
       code: 'MCP_TRANSPORT',
     });

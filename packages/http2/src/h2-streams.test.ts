@@ -1,31 +1,22 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ReconnectFailedError, ResponseTooLargeError, TimeoutError } from '@mcp/connection-core';
 import { Pool } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type H2Server, type Res, startH2Server } from '../test/h2-server.ts';
-import { initialized, initializeRequest, request } from '../test/helpers.ts';
+import { closeAfterEach, initialized, initializeRequest, request } from '../test/helpers.ts';
 import type { ServerStreamEndMessage } from './channels.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 import type { Http2ConnectionOptions } from './options.ts';
 
+const own = closeAfterEach();
 let server: H2Server | undefined;
-let connection: Http2Connection | undefined;
-const ownedPools: Pool[] = [];
-
-afterEach(async () => {
-  await connection?.close();
-  for (const pool of ownedPools.splice(0)) await pool.destroy();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
-});
 
 async function open(
   serverOptions: Parameters<typeof startH2Server>[0],
   options: Partial<Http2ConnectionOptions> = {},
 ): Promise<Http2Connection> {
-  server = await startH2Server(serverOptions);
-  connection = createHttp2Connection({ url: server.url, h2c: true, ...options });
+  server = own(await startH2Server(serverOptions));
+  const connection = own(createHttp2Connection({ url: server.url, h2c: true, ...options }));
   await connection.request(initializeRequest());
   await connection.notify(initialized);
   return connection;
@@ -38,8 +29,7 @@ function shortBodyTimeoutPool(url: string): Pool {
     useH2c: true,
     bodyTimeout: 200,
   } as Pool.Options);
-  ownedPools.push(pool);
-  return pool;
+  return own(pool);
 }
 
 function sse(res: Res, events: string[]): void {
@@ -49,7 +39,7 @@ function sse(res: Res, events: string[]): void {
 
 describe('streams over h2c (node:http2 fixture)', () => {
   it('a server request on the GET stream is answered with respond()', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const answers: unknown[] = [];
     let answered: () => void = () => {};
     const gotAnswer = new Promise<void>((resolve) => {
@@ -70,7 +60,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
       }
       return false;
     };
-    connection = createHttp2Connection({ url: server.url, h2c: true });
+    const connection = own(createHttp2Connection({ url: server.url, h2c: true }));
     await connection.request(initializeRequest());
     await connection.notify(initialized);
     const ping = await connection.receive();
@@ -81,7 +71,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
   });
 
   it('keeps an idle SSE response alive past the dispatcher bodyTimeout', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const pool = shortBodyTimeoutPool(server.url);
     server.intercept = (_req, res, message) => {
       if (message?.method !== 'slow/sse') return false;
@@ -93,14 +83,14 @@ describe('streams over h2c (node:http2 fixture)', () => {
       }, 800);
       return true;
     };
-    connection = createHttp2Connection({ url: server.url, dispatcher: pool });
+    const connection = own(createHttp2Connection({ url: server.url, dispatcher: pool }));
     await connection.request(initializeRequest());
     const response = await connection.request(request('slow/sse'));
     expect(response).toHaveProperty('result.late', true);
   });
 
   it('keeps an idle GET stream alive past the dispatcher bodyTimeout', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const pool = shortBodyTimeoutPool(server.url);
     let gets = 0;
     server.intercept = (req, res) => {
@@ -112,7 +102,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
       }, 800);
       return true;
     };
-    connection = createHttp2Connection({ url: server.url, dispatcher: pool });
+    const connection = own(createHttp2Connection({ url: server.url, dispatcher: pool }));
     await connection.request(initializeRequest());
     await connection.notify(initialized);
     await expect(connection.receive()).resolves.toMatchObject({ method: 'notifications/late' });
@@ -134,7 +124,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
     const listener = (message: unknown) => ends.push(message as ServerStreamEndMessage);
     diagnosticsChannel.subscribe('mcp:http2:server-stream:end', listener);
     try {
-      server = await startH2Server({});
+      server = own(await startH2Server({}));
       let gets = 0;
       server.intercept = (req, res) => {
         if (req.method !== 'GET') return false;
@@ -142,11 +132,13 @@ describe('streams over h2c (node:http2 fixture)', () => {
         res.writeHead(503).end();
         return true;
       };
-      connection = createHttp2Connection({
-        url: server.url,
-        h2c: true,
-        reconnection: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
-      });
+      const connection = own(
+        createHttp2Connection({
+          url: server.url,
+          h2c: true,
+          reconnection: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+        }),
+      );
       await connection.request(initializeRequest());
       await connection.notify(initialized);
       await expect
@@ -351,7 +343,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
   });
 
   it('delivers GET-stream messages to receive() and reopens the stream with Last-Event-ID', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     const gets: Array<string | undefined> = [];
     server.intercept = (req, res) => {
       if (req.method !== 'GET') return false;
@@ -364,7 +356,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
       res.end();
       return true;
     };
-    connection = createHttp2Connection({ url: server.url, h2c: true });
+    const connection = own(createHttp2Connection({ url: server.url, h2c: true }));
     await connection.request(initializeRequest());
     await connection.notify(initialized);
     const first = await connection.receive();
@@ -376,7 +368,7 @@ describe('streams over h2c (node:http2 fixture)', () => {
     expect(gets.slice(0, 3)).toEqual([undefined, '1', '2']);
   });
   it('close() deletes the session first: the server ends the GET stream, nothing is reset', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     let getStream: Res | undefined;
     let getOpenAtDelete: boolean | undefined;
     const getClosed = new Promise<{ endedByServer: boolean }>((resolve) => {
@@ -394,19 +386,18 @@ describe('streams over h2c (node:http2 fixture)', () => {
         return false;
       };
     });
-    connection = createHttp2Connection({ url: server.url, h2c: true });
+    const connection = own(createHttp2Connection({ url: server.url, h2c: true }));
     await connection.request(initializeRequest());
     await connection.notify(initialized);
     await expect.poll(() => getStream !== undefined).toBe(true);
     await connection.close();
-    connection = undefined;
     // A reset per closed session adds up: nghttp2 servers answer a flood of them with GOAWAY.
     expect(getOpenAtDelete).toBe(true);
     await expect(getClosed).resolves.toMatchObject({ endedByServer: true });
     expect(server.deleted).toHaveLength(1);
   });
   it('after a GOAWAY, requests get a new connection though the GET stream stays on the old one', async () => {
-    server = await startH2Server({});
+    server = own(await startH2Server({}));
     let getOpen = false;
     server.intercept = (req, res) => {
       if (req.method !== 'GET') return false;
@@ -414,13 +405,15 @@ describe('streams over h2c (node:http2 fixture)', () => {
       sse(res, [': open\n\n']); // held open on the old connection after the GOAWAY
       return true;
     };
-    connection = createHttp2Connection({ url: server.url, h2c: true, requestTimeoutMs: 5_000 });
+    const connection = own(
+      createHttp2Connection({ url: server.url, h2c: true, requestTimeoutMs: 5_000 }),
+    );
     await connection.request(initializeRequest());
     await connection.notify(initialized);
     await expect.poll(() => getOpen).toBe(true);
     server.goaway();
     const answers = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => connection?.request(request('ping', { i }))),
+      Array.from({ length: 4 }, (_, i) => connection.request(request('ping', { i }))),
     );
     expect(answers.map((a) => a && 'result' in a)).toEqual([true, true, true, true]);
     expect(server.connections).toBe(2);

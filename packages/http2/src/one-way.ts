@@ -14,8 +14,10 @@ export interface OneWayHost {
   readonly target: HttpTarget;
   readonly session: SessionState;
   readonly metrics: ConnectionMetrics;
-  readonly options: { readonly reinitialize: boolean };
+  readonly options: { readonly reinitialize: boolean | 'requests' };
   readonly closed: boolean;
+  /** The id of a session that expired and could not be renewed: nothing more is sent in it. */
+  readonly lostSession: string | undefined;
   /** The session replay in progress, if any: what is sent waits for it. */
   readonly reinitializing: Promise<void> | undefined;
   reinitialize(generation: number): Promise<void>;
@@ -34,7 +36,8 @@ export interface OneWayOptions {
 /**
  * POSTs a message that expects no JSON-RPC answer (a notification, or a response to a server
  * request) and resolves once the server accepted it (2xx). A session the server forgot (404) is
- * replayed first when `mayReplay`; any other status rejects with HttpStatusError.
+ * replayed first when `mayReplay`; any other status rejects with HttpStatusError. In a session
+ * that was lost (its renewal failed) nothing is sent: SessionExpiredError.
  */
 export async function sendOneWay(
   host: OneWayHost,
@@ -46,6 +49,8 @@ export async function sendOneWay(
   const signal = options?.signal;
   const body = JSON.stringify(message);
   const bytes = Buffer.byteLength(body);
+  const lost = host.lostSession;
+  if (lost !== undefined) throw new SessionExpiredError(lost);
   const session = host.session;
   const belongsTo = how.belongsTo;
   let replayed = false;

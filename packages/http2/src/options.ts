@@ -110,7 +110,12 @@ export const Http2ConnectionOptionsSchema = z
     maxResponseBytes: z.number().int().positive().default(DEFAULT_MAX_RESPONSE_BYTES),
     reconnection: ReconnectionSchema.prefault({}),
     serverStream: z.enum(['auto', 'on-demand']).or(z.literal(false)).default('auto'),
-    reinitialize: z.boolean().default(false),
+    /**
+     * Replay `initialize` once when the session expired (404), then retry: true; 'requests': only
+     * for requests, notifications and responses (a GET stream answered 404 ends as
+     * 'session-expired', for its caller to decide); false: never.
+     */
+    reinitialize: z.union([z.boolean(), z.literal('requests')]).default(false),
     endSessionOnClose: z.boolean().default(true),
   })
   .superRefine((o, ctx) => {

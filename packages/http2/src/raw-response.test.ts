@@ -1,29 +1,21 @@
 import { rawJsonOf } from '@mcp/connection-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type H2Server, startH2Server } from '../test/h2-server.ts';
-import { initialized, initializeRequest, request } from '../test/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { startH2Server } from '../test/h2-server.ts';
+import { closeAfterEach, initialized, initializeRequest, request } from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 
-let server: H2Server | undefined;
-let connection: Http2Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
-});
+const own = closeAfterEach();
 
 /** A server whose tools/list answer is these bytes, spaces and all. */
 async function open(answer: (id: string | number | undefined) => string): Promise<Http2Connection> {
-  server = await startH2Server();
+  const server = own(await startH2Server());
   server.intercept = (_req, res, message) => {
     if (message?.method !== 'tools/list') return false;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(answer(message.id));
     return true;
   };
-  connection = createHttp2Connection({ url: server.url, h2c: true });
+  const connection = own(createHttp2Connection({ url: server.url, h2c: true }));
   await connection.request(initializeRequest());
   await connection.notify(initialized);
   return connection;

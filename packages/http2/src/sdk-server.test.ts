@@ -6,27 +6,27 @@ import {
   TimeoutError,
 } from '@mcp/connection-core';
 import { type SdkServer, type SdkServerMode, startSdkServer } from '@mcp/test-fixtures';
-import { afterEach, describe, expect, it } from 'vitest';
-import { call, initialized, initializeRequest, request, textOf } from '../test/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  call,
+  closeAfterEach,
+  initialized,
+  initializeRequest,
+  request,
+  textOf,
+} from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 
+const own = closeAfterEach();
 let server: SdkServer | undefined;
-let connection: Http2Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  await server?.close();
-  connection = undefined;
-  server = undefined;
-});
 
 async function connect(
   mode: SdkServerMode,
   extra: Record<string, unknown> = {},
   serverOptions: { retryInterval?: number } = {},
 ): Promise<Http2Connection> {
-  server = await startSdkServer({ mode, ...serverOptions });
-  connection = createHttp2Connection({ url: server.url, ...extra });
+  server = own(await startSdkServer({ mode, ...serverOptions }));
+  const connection = own(createHttp2Connection({ url: server.url, ...extra }));
   const response = await connection.request(initializeRequest());
   expect(response).toHaveProperty('result.protocolVersion', '2025-11-25');
   await connection.notify(initialized);
@@ -201,8 +201,8 @@ describe('the GET stream (SDK server, SSE mode)', () => {
 
 describe.each(['2025-06-18', '2025-03-26'])('an older protocol revision (%s)', (version) => {
   it('records the negotiated version and sends it on every request', async () => {
-    server = await startSdkServer({ mode: 'sse' });
-    connection = createHttp2Connection({ url: server.url });
+    server = own(await startSdkServer({ mode: 'sse' }));
+    const connection = own(createHttp2Connection({ url: server.url }));
     const init = await connection.request(initializeRequest(version));
     expect(init).toHaveProperty('result.protocolVersion', version);
     expect(connection.protocolVersion).toBe(version);
@@ -301,6 +301,37 @@ describe("serverStream: 'on-demand' (SDK server on HTTP/1.1)", () => {
 
     conn.openServerStream();
     await server?.waitForGetStreams(1);
+  });
+
+  it("says how the server answered: 'open', then 'session-expired' once it forgot the session", async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand', reinitialize: 'requests' });
+    const first = await conn.openServerStream();
+    expect(first.answer).toBe('open');
+    await server?.waitForGetStreams(1);
+    await server?.forgetSessions();
+    // The open stream ends with its session, and is not renewed: the caller decides.
+    expect(await first.ended).toBe('session-expired');
+    expect((await conn.openServerStream()).answer).toBe('session-expired');
+    expect(server?.sessionCount).toBe(0);
+    // A request renews the session ('requests'); then the stream opens again.
+    expect(textOf(await conn.request(call('echo', { text: 'renewed' })))).toBe('renewed');
+    expect((await conn.openServerStream()).answer).toBe('open');
+  });
+
+  it('renews the session for a GET answered 404 with reinitialize: true, and answers for the new one', async () => {
+    const conn = await connect('sse', { serverStream: 'on-demand', reinitialize: true });
+    await server?.forgetSessions();
+    const renewed = await conn.openServerStream();
+    expect(renewed.answer).toBe('open');
+    expect(server?.sessionCount).toBe(1);
+    if (server) server.refuseNewSessions = true;
+    await server?.forgetSessions();
+    expect(await renewed.ended).toBe('session-expired');
+    // The renewal failed: the session is lost, and so is every later request in it.
+    await expect(conn.openServerStream()).resolves.toMatchObject({ answer: 'session-expired' });
+    await expect(conn.request(call('echo', { text: 'x' }))).rejects.toMatchObject({
+      code: 'MCP_SESSION_EXPIRED',
+    });
   });
 
   it('opens nothing before openServerStream(), in any case', async () => {

@@ -34,6 +34,13 @@ export type ServerStreamEnd =
   | 'session-expired'
   | 'gave-up';
 
+/**
+ * The first answer to a GET stream: 'open' (a 200 event stream), 'session-expired' (404),
+ * 'not-offered' (405), or 'unavailable' (anything else, or no stream to open: the stream, if
+ * any, keeps trying).
+ */
+export type ServerStreamAnswer = 'open' | 'session-expired' | 'not-offered' | 'unavailable';
+
 /** The SSE event id each server-initiated message came after (or with), for resumption. */
 const eventIds = new WeakMap<JsonRpcMessage, string>();
 
@@ -54,6 +61,12 @@ export function serverEventIdOf(message: JsonRpcMessage): string | undefined {
  */
 export class ServerStream implements AbortEmitter {
   readonly done: Promise<ServerStreamEnd>;
+  /** True while a GET's event stream is being read. */
+  #connected = false;
+  /** The next GET's answer, for those waiting on it. */
+  #next = pendingAnswer();
+  /** Once the stream ended: what every later `answer()` says. */
+  #final: ServerStreamAnswer | undefined;
   #host: ServerStreamHost;
   #stopped = false;
   /** Set by `finish()`: read what the open stream still sends, but never reopen it. */
@@ -69,7 +82,25 @@ export class ServerStream implements AbortEmitter {
   constructor(host: ServerStreamHost, lastEventId?: string) {
     this.#host = host;
     this.#cursor.lastEventId = lastEventId;
-    this.done = this.#loop().catch(() => 'gave-up' as const);
+    this.done = this.#loop()
+      .catch(() => 'gave-up' as const)
+      .then((end) => {
+        this.#final = end === 'stopped' || end === 'gave-up' ? 'unavailable' : end;
+        this.#next.resolve(this.#final);
+        return end;
+      });
+  }
+
+  /** 'open' while a GET's stream is read; else the answer to the next GET (or the end's). */
+  answer(): Promise<ServerStreamAnswer> {
+    if (this.#connected) return Promise.resolve('open');
+    return this.#final === undefined ? this.#next.promise : Promise.resolve(this.#final);
+  }
+
+  #answered(answer: ServerStreamAnswer): void {
+    const next = this.#next;
+    this.#next = pendingAnswer();
+    next.resolve(answer);
   }
 
   stop(): void {
@@ -132,6 +163,9 @@ export class ServerStream implements AbortEmitter {
       }
       if (response !== undefined) {
         const status = response.statusCode;
+        // A 405 or a 404 for the session ends the stream, which answers with its end.
+        const ends = status === 405 || (status === 404 && sessionId !== undefined);
+        if (!ends) this.#answered(answerOf(response));
         if (status === 405) {
           discardBody(response.body);
           return 'not-offered';
@@ -142,11 +176,14 @@ export class ServerStream implements AbortEmitter {
         }
         if (status === 200 && contentKind(response.headers['content-type']) === 'sse') {
           this.opened = true;
+          this.#connected = true;
           failures = 0;
           try {
             await readSseMessages(response.body, this.#cursor, host.metrics, deliver);
           } catch {
             // Broken or invalid: reopen from the last event id.
+          } finally {
+            this.#connected = false;
           }
           if (this.#stopped || this.#finishing) break;
         } else {
@@ -154,6 +191,7 @@ export class ServerStream implements AbortEmitter {
           failures++;
         }
       } else {
+        this.#answered('unavailable');
         failures++;
       }
       if (failures > host.reconnection.maxAttempts) return 'gave-up';
@@ -181,4 +219,22 @@ export class ServerStream implements AbortEmitter {
       this.#timer = setTimeout(resolve, ms);
     });
   }
+}
+
+function answerOf(response: ResponseData): ServerStreamAnswer {
+  const sse = contentKind(response.headers['content-type']) === 'sse';
+  return response.statusCode === 200 && sse ? 'open' : 'unavailable';
+}
+
+interface PendingAnswer {
+  promise: Promise<ServerStreamAnswer>;
+  resolve(answer: ServerStreamAnswer): void;
+}
+
+function pendingAnswer(): PendingAnswer {
+  let resolve: (answer: ServerStreamAnswer) => void = () => {};
+  const promise = new Promise<ServerStreamAnswer>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

@@ -1,28 +1,19 @@
 /** One MCP session used from two connections, as two proxy replicas use it. */
-import { type SdkServer, startSdkServer } from '@mcp/test-fixtures';
-import { afterEach, describe, expect, it } from 'vitest';
-import { call, initialized, initializeRequest, textOf } from '../test/helpers.ts';
+import { startSdkServer } from '@mcp/test-fixtures';
+import { describe, expect, it } from 'vitest';
+import { call, closeAfterEach, initialized, initializeRequest, textOf } from '../test/helpers.ts';
 import { createHttp2Connection, type Http2Connection } from './connection.ts';
 import { serverEventIdOf } from './server-stream.ts';
 
-let server: SdkServer | undefined;
-const connections: Http2Connection[] = [];
-
-afterEach(async () => {
-  await Promise.allSettled(connections.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
+const own = closeAfterEach();
 
 function open(url: string, options: Record<string, unknown> = {}): Http2Connection {
-  const connection = createHttp2Connection({ url, serverStream: 'on-demand', ...options });
-  connections.push(connection);
-  return connection;
+  return own(createHttp2Connection({ url, serverStream: 'on-demand', ...options }));
 }
 
 describe('a session shared between connections', () => {
   it('adoptSession continues it elsewhere; close() without endSessionOnClose leaves it; endSession() ends it', async () => {
-    server = await startSdkServer({ mode: 'events' });
+    const server = own(await startSdkServer({ mode: 'events' }));
     const first = open(server.url, { endSessionOnClose: false });
     const initialize = initializeRequest();
     await first.request(initialize);
@@ -45,7 +36,7 @@ describe('a session shared between connections', () => {
   });
 
   it('resumes the GET stream another connection followed, from serverEventIdOf', async () => {
-    server = await startSdkServer({ mode: 'events' });
+    const server = own(await startSdkServer({ mode: 'events' }));
     const first = open(server.url, { endSessionOnClose: false });
     const initialize = initializeRequest();
     await first.request(initialize);

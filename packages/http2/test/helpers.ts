@@ -1,4 +1,27 @@
 import type { JsonRpcNotification, JsonRpcRequest } from '@mcp/connection-core';
+import { initializeMessage } from '@mcp/test-fixtures';
+import { Dispatcher } from 'undici';
+import { afterEach } from 'vitest';
+
+/** What a test opens: connections and servers close, undici pools are destroyed. */
+type Closable = { close(): Promise<unknown> } | Dispatcher;
+
+/**
+ * Closes after each test what the test handed to the returned `own` (which gives it back), the
+ * last opened first: a connection before the pool it rides on, before the server they talk to.
+ */
+export function closeAfterEach(): <T extends Closable>(thing: T) => T {
+  const owned: Closable[] = [];
+  afterEach(async () => {
+    for (const thing of owned.splice(0).reverse()) {
+      await (thing instanceof Dispatcher ? thing.destroy() : thing.close());
+    }
+  });
+  return (thing) => {
+    owned.push(thing);
+    return thing;
+  };
+}
 
 let nextId = 1;
 
@@ -6,12 +29,7 @@ export function initializeRequest(
   protocolVersion = '2025-11-25',
   capabilities: Record<string, unknown> = { sampling: {} },
 ): JsonRpcRequest {
-  return {
-    jsonrpc: '2.0',
-    id: nextId++,
-    method: 'initialize',
-    params: { protocolVersion, capabilities, clientInfo: { name: 'test', version: '1.0.0' } },
-  };
+  return initializeMessage({ id: nextId++, protocolVersion, capabilities });
 }
 
 export const initialized: JsonRpcNotification = {

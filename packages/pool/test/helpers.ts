@@ -1,20 +1,14 @@
 import type { Connection, JsonRpcResponse } from '@mcp/connection-core';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { createPooledHttp2Connection } from '../src/default-factory.ts';
 import type { ConnectionFactory } from '../src/options.ts';
 
 let nextId = 1;
 
 export function initialize(connection: Connection): Promise<JsonRpcResponse> {
-  return connection.request({
-    jsonrpc: '2.0',
-    id: nextId++,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: 'pool-test', version: '1.0.0' },
-    },
-  });
+  return connection.request(
+    initializeMessage({ id: nextId++, clientInfo: { name: 'pool-test', version: '1.0.0' } }),
+  );
 }
 
 export function echo(

@@ -3,15 +3,11 @@
 // a resource template and a prompt with completions.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { trackSubscriptions } from '@mcp/test-fixtures';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  CreateMessageResultSchema,
-  ElicitResultSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageResultSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   type HostedSession,
@@ -30,7 +26,7 @@ import {
   STATIC_URI,
 } from './shared.ts';
 
-function buildServer(subscribed: Set<string>): McpServer {
+function buildServer(): { server: McpServer; subscribed: ReadonlySet<string> } {
   const server = new McpServer(
     { name: 'fixture-v1', version: '1.0.0' },
     { capabilities: { logging: {}, resources: { subscribe: true } } },
@@ -104,20 +100,11 @@ function buildServer(subscribed: Set<string>): McpServer {
     },
     ({ language }) => reviewPrompt(language),
   );
-  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    subscribed.add(request.params.uri);
-    return {};
-  });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-    subscribed.delete(request.params.uri);
-    return {};
-  });
-  return server;
+  return { server, subscribed: trackSubscriptions(server) };
 }
 
 async function openSession(registered: (id: string) => void): Promise<HostedSession> {
-  const subscribed = new Set<string>();
-  const server = buildServer(subscribed);
+  const { server, subscribed } = buildServer();
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: registered,

@@ -15,7 +15,7 @@ import {
   TimeoutError,
   UnknownResponseIdError,
 } from '@mcp/connection-core';
-import { dropConnectionHeader } from '@mcp/test-fixtures';
+import { dropConnectionHeader, initializeMessage } from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { Agent, H2CClient } from 'undici';
@@ -133,16 +133,12 @@ async function connect(
 }
 
 async function initialize(connection: SseConnection): Promise<void> {
-  const response = await connection.request({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: {
+  const response = await connection.request(
+    initializeMessage({
       protocolVersion: '2024-11-05',
-      capabilities: {},
       clientInfo: { name: 'sse-test', version: '0' },
-    },
-  });
+    }),
+  );
   expect('result' in response).toBe(true);
   await connection.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
 }

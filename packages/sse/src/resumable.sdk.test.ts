@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpStatusError, type JsonRpcMessage } from '@mcp/connection-core';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   type EventStore,
@@ -119,16 +120,7 @@ describe('ResumableSseStream against the SDK Streamable HTTP server', () => {
       return undefined;
     };
 
-    const init = await post({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 't', version: '0' },
-      },
-    });
+    const init = await post(initializeMessage({ clientInfo: { name: 't', version: '0' } }));
     sessionId = init.headers['mcp-session-id'] as string;
     expect(await firstMessage(init)).toMatchObject({ id: 0, result: {} });
     await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).body.dump();

@@ -6,6 +6,7 @@ import {
   type JsonRpcResponse,
 } from '@mcp/connection-core';
 import { createHttp2Connection } from '@mcp/http2';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { type ProxyConfigInput, parseProxyConfig } from 'demo-proxy/src/config.ts';
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
@@ -53,16 +54,9 @@ export async function openClient(endpoint: string, requestTimeoutMs = 10_000): P
     requestTimeoutMs,
     serverStream: 'auto',
   });
-  const init = await connection.request({
-    jsonrpc: '2.0',
-    id: nextId++,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: 'reliability', version: '1.0.0' },
-    },
-  });
+  const init = await connection.request(
+    initializeMessage({ id: nextId++, clientInfo: { name: 'reliability', version: '1.0.0' } }),
+  );
   if (!('result' in init)) throw new Error(`initialize failed: ${JSON.stringify(init)}`);
   await connection.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
   return {

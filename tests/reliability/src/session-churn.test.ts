@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHttp2Connection } from '@mcp/http2';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from './fault-server.ts';
@@ -49,16 +50,9 @@ describe('session churn', () => {
           // see the issue-19 note). The proxy's upstream GET streams are still opened and closed.
           serverStream: false,
         });
-        await connection.request({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'churn', version: '1' },
-          },
-        });
+        await connection.request(
+          initializeMessage({ clientInfo: { name: 'churn', version: '1' } }),
+        );
         await connection.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
         const res = await connection.request({
           jsonrpc: '2.0',

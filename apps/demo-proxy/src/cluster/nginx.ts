@@ -40,6 +40,8 @@ server {
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $http_host;
+        # The replicas trust this nginx (listen.realIpFrom: [its address]) and count sessions
+        # per client by the right-most X-Forwarded-For entry that is not a trusted proxy.
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         # SSE: every event goes out as it comes, and a stream may stay open for long.
         proxy_buffering off;

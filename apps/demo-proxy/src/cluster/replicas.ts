@@ -62,7 +62,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     return { id: k.id, secretEnv: name };
   });
   const config = {
-    listen: { host: '127.0.0.1', port: options.port ?? 0 },
+    // nginx runs on this host: the client it names in X-Forwarded-For is the one that counts.
+    listen: { host: '127.0.0.1', port: options.port ?? 0, realIpFrom: ['127.0.0.1'] },
     upstreams: [{ name: 'example', url: options.upstreamUrl, h2c: options.h2c ?? true }],
     logLevel: options.logLevel ?? 'info',
     ...options.config,

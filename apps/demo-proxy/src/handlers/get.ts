@@ -1,7 +1,7 @@
 import type { UpstreamConfig } from '../config.ts';
 import type { ProxyContext } from '../context.ts';
 import { openEventStream } from '../event-stream.ts';
-import { type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
+import { clientGone, type DownstreamRequest, header, type ResponseSink } from '../http-types.ts';
 import type { Logger } from '../logger.ts';
 import { sendRejection } from '../replies.ts';
 import { checkStreamTakeover, identify, replayFrom } from '../session-access.ts';
@@ -12,6 +12,7 @@ import { SESSION_HEADER } from './common.ts';
  * GET /<upstream>/mcp: the session's stream of server-initiated messages. With Last-Event-ID,
  * the buffered events after it are sent first (to the session's own client). A bound session's
  * new GET replaces its previous one; an anonymous session's open stream cannot be taken (409).
+ * The 200 goes out once the upstream answered its own GET: a 404 there is a 404 here.
  */
 export async function handleGet(
   ctx: ProxyContext,
@@ -52,15 +53,30 @@ export async function handleGet(
     sendRejection(res, takeover);
     return;
   }
+  const lastEventId = replayFrom(ctx, session, client, header(req.headers, 'last-event-id'), log);
+  const { upstreamLastEventId } = ctx.store.resumePoint(session, lastEventId);
+  // The upstream answers first: a session it no longer knows gets 404 here too, not a stream
+  // that would carry nothing.
+  const opened = await session.upstreamStream.clientOpened(upstreamLastEventId);
+  // (An anonymous session's stream may have been taken while the upstream answered.)
+  const refusal =
+    opened.answer === 'session-expired'
+      ? { status: 404, message: 'Session not found' }
+      : checkStreamTakeover(ctx, session, client, log);
+  if (refusal || clientGone(res)) {
+    if (!session.streaming) session.upstreamStream.clientClosed();
+    if (refusal) sendRejection(res, refusal);
+    return;
+  }
 
   session.serverStream?.end();
+  // Taken now: what arrived while the upstream answered is in it.
+  const { replay } = ctx.store.resumePoint(session, lastEventId);
   const stream = openEventStream(
     res,
-    { [SESSION_HEADER]: session.id },
+    { [SESSION_HEADER]: ctx.store.currentId(ctx, session) },
     ctx.config.limits.keepAliveMs,
   );
-  const lastEventId = replayFrom(ctx, session, client, header(req.headers, 'last-event-id'), log);
-  const { replay, upstreamLastEventId } = ctx.store.resumePoint(session, lastEventId);
   if (replay.length === 0) stream.prime(session.events.lastId);
   for (const event of replay) {
     stream.send(event.message, event.id);
@@ -68,10 +84,17 @@ export async function handleGet(
   }
   if (replay.length > 0) log.debug({ replayed: replay.length }, 'resumed server stream');
   session.serverStream = stream;
-  session.upstreamStream.clientOpened(upstreamLastEventId);
   res.once('close', () => {
     if (session.serverStream !== stream) return; // replaced by a newer GET
     session.serverStream = undefined;
     session.upstreamStream.clientClosed();
   });
+  // The upstream session ended under the stream: so does the client's stream, and its
+  // reconnection learns why (404, or a renewed session).
+  opened.ended.then(
+    (end) => {
+      if (end === 'session-expired' && session.serverStream === stream) stream.end();
+    },
+    () => {},
+  );
 }

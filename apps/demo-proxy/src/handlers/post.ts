@@ -78,16 +78,14 @@ async function relayClientRequest(
     sendRejection(res, rejection, request.id);
     return 'rejected';
   }
-  const headers = { [SESSION_HEADER]: session.id };
-  // The id an initialize answer gives the client is the store's (a sealed token).
+  // The id an initialize answer gives the client is the store's (a sealed token); a session
+  // whose upstream session was re-initialized on the way answers with its new one.
+  let started: string | undefined;
+  const headers = () => ({ [SESSION_HEADER]: started ?? ctx.store.currentId(ctx, session) });
   const onAnswer =
     request.method === 'initialize'
       ? (response: JsonRpcResponse, headersSent: boolean) => {
-          headers[SESSION_HEADER] = ctx.store.started(ctx, session, {
-            request,
-            response,
-            headersSent,
-          });
+          started = ctx.store.started(ctx, session, { request, response, headersSent });
         }
       : undefined;
   ctx.load.enter();
@@ -174,7 +172,7 @@ async function forwardOneWay(
       rpcCode: JsonRpcErrorCode.INTERNAL_ERROR,
     });
   }
-  sendEmpty(res, 202, { [SESSION_HEADER]: session.id });
+  sendEmpty(res, 202, { [SESSION_HEADER]: ctx.store.currentId(ctx, session) });
 }
 
 function cancelledRequestId(message: JsonRpcNotification): string | number | undefined {
