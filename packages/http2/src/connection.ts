@@ -19,7 +19,6 @@ import {
   type SubscriptionFilter,
   UnsupportedError,
 } from '@mcp/connection-core';
-import { http2Channels, type ServerStreamEndMessage } from './channels.ts';
 import { deleteSession } from './delete-session.ts';
 import { createOwnDispatcher, type DispatcherHandle, wrapDispatcher } from './dispatcher.ts';
 import { negotiate, withEnvelope } from './era.ts';
@@ -34,22 +33,15 @@ import {
   type ReconnectionOptions,
   type ResolvedHttp2ConnectionOptions,
 } from './options.ts';
-import { ServerStream, type ServerStreamAnswer, type ServerStreamEnd } from './server-stream.ts';
+import {
+  type ServerStreamOpened,
+  ServerStreamSlot,
+  serverStreamOpened,
+} from './server-stream-slot.ts';
 import { type AdoptedSession, SessionState } from './session.ts';
 import { Subscription, type SubscriptionOptions } from './subscription.ts';
 
 const INITIALIZED = 'notifications/initialized';
-
-/** How a GET stream opened by `openServerStream()` was answered, and when it ends. */
-export interface ServerStreamOpened {
-  readonly answer: ServerStreamAnswer;
-  readonly ended: Promise<ServerStreamEnd>;
-}
-
-const opened = (answer: ServerStreamAnswer, end: ServerStreamEnd): ServerStreamOpened => ({
-  answer,
-  ended: Promise.resolve(end),
-});
 
 /**
  * Creates a connection to an MCP server over the Streamable HTTP transport, multiplexing
@@ -69,9 +61,8 @@ export class Http2Connection implements Connection {
   #dispatcher: DispatcherHandle;
   #limiter: ConcurrencyLimiter;
   #inFlight = new Map<JsonRpcId, RequestExchange>();
-  #serverStream: ServerStream | undefined;
-  /** Whether the GET stream should be open: from `initialized` ('auto'), or on demand. */
-  #serverStreamWanted: boolean;
+  /** The GET stream: wanted from `initialized` ('auto') or on demand, open or not. */
+  readonly #serverStream: ServerStreamSlot;
   #reinitializing: Promise<void> | undefined;
   /** The id of a session that expired and could not be renewed: nothing more is sent in it. */
   #lost: string | undefined;
@@ -108,7 +99,7 @@ export class Http2Connection implements Connection {
       options.maxConcurrentRequests,
       options.maxQueuedRequests,
     );
-    this.#serverStreamWanted = options.serverStream === 'auto';
+    this.#serverStream = new ServerStreamSlot(this, options.serverStream === 'auto');
   }
 
   get sessionId(): string | undefined {
@@ -192,7 +183,7 @@ export class Http2Connection implements Connection {
     if (method === INITIALIZED) this.session.initializedNotification = notification;
     await sendOneWay(this, notification, method, options, { mayReplay: true });
     this.metrics.notificationSent(method);
-    if (method === INITIALIZED) this.#startServerStream();
+    if (method === INITIALIZED) this.#serverStream.start();
   }
 
   /**
@@ -216,9 +207,10 @@ export class Http2Connection implements Connection {
    * next GET's) and the stream's end: a proxy answers its own client's GET once it knows.
    */
   async openServerStream(lastEventId?: string): Promise<ServerStreamOpened> {
-    if (this.options.serverStream !== 'on-demand') return opened('unavailable', 'stopped');
-    this.#serverStreamWanted = true;
-    return this.#openedStream(lastEventId, this.options.reinitialize === true);
+    if (this.options.serverStream !== 'on-demand') {
+      return serverStreamOpened('unavailable', 'stopped');
+    }
+    return this.#serverStream.openWanted(lastEventId, this.options.reinitialize === true);
   }
 
   /**
@@ -239,15 +231,12 @@ export class Http2Connection implements Connection {
   /** With `serverStream: 'on-demand'`: closes the GET stream (its request is aborted). */
   closeServerStream(): void {
     if (this.options.serverStream !== 'on-demand') return;
-    this.#serverStreamWanted = false;
-    const stream = this.#serverStream;
-    this.#serverStream = undefined;
-    stream?.stop();
+    this.#serverStream.close();
   }
 
   /** True while a GET stream is open or being (re)opened. */
   get serverStreamOpen(): boolean {
-    return this.#serverStream !== undefined;
+    return this.#serverStream.open;
   }
 
   /** 2026-07-28: opens a `subscriptions/listen` request, its notifications an async iterable. */
@@ -351,33 +340,11 @@ export class Http2Connection implements Connection {
 
   // internals -------------------------------------------------------------------------------
 
-  /**
-   * Starts the GET stream (after a replay under way) and waits for its answer; a 404 that
-   * re-initializes the session (`mayRenew`) is answered by the new session's stream.
-   */
-  async #openedStream(
-    lastEventId: string | undefined,
-    mayRenew: boolean,
-  ): Promise<ServerStreamOpened> {
-    const replay = this.#reinitializing;
-    if (replay !== undefined) await replay.catch(noop);
-    if (this.#lost !== undefined) return opened('session-expired', 'session-expired');
-    if (this.session.initializedNotification !== undefined) this.#startServerStream(lastEventId);
-    const stream = this.#serverStream;
-    if (stream === undefined) return opened('unavailable', 'stopped');
-    const generation = this.session.generation;
-    const answer = await stream.answer();
-    if (answer !== 'session-expired' || !mayRenew) return { answer, ended: stream.done };
-    await this.reinitialize(generation).catch(noop);
-    return this.#openedStream(undefined, false);
-  }
-
   async #replaySession(): Promise<void> {
     const expired = this.session.sessionId ?? '';
     const initialize = this.session.initializeRequest;
     if (initialize === undefined) throw new SessionExpiredError(expired);
-    this.#serverStream?.stop();
-    this.#serverStream = undefined;
+    this.#serverStream.stop();
     this.session.reset();
     try {
       const exchange = new RequestExchange(this, initialize, undefined);
@@ -394,7 +361,7 @@ export class Http2Connection implements Connection {
           partOfReplay: true,
         });
         this.metrics.notificationSent(INITIALIZED);
-        this.#startServerStream();
+        this.#serverStream.start();
       }
     } catch (cause) {
       this.#lost = expired;
@@ -403,33 +370,11 @@ export class Http2Connection implements Connection {
     }
   }
 
-  #startServerStream(lastEventId?: string): void {
-    if (this.#closed || !this.#serverStreamWanted || this.#serverStream !== undefined) return;
-    if (this.session.era === MODERN_PROTOCOL_VERSION) return; // no GET stream in that era
-    const generation = this.session.generation;
-    const stream = new ServerStream(this, lastEventId);
-    this.#serverStream = stream;
-    stream.done.then((end) => {
-      if (this.#serverStream === stream) this.#serverStream = undefined;
-      if (http2Channels.serverStreamEnd.hasSubscribers) {
-        http2Channels.serverStreamEnd.publish({
-          target: this.metrics.target,
-          sessionId: this.session.sessionId,
-          end,
-        } satisfies ServerStreamEndMessage);
-      }
-      if (end === 'session-expired' && this.options.reinitialize === true && !this.#closed) {
-        this.reinitialize(generation).catch(noop);
-      }
-    }, noop);
-  }
-
   async #shutdown(endSession: boolean): Promise<number | undefined> {
     const closedError = new ConnectionClosedError();
     for (const exchange of [...this.#inFlight.values()]) exchange.fail(closedError);
     this.#replayExchange?.fail(closedError);
-    const stream = this.#serverStream;
-    this.#serverStream = undefined;
+    const stream = this.#serverStream.take();
     this.queue.close();
     let status: number | undefined;
     if (this.session.sessionId !== undefined && endSession) {

@@ -1,7 +1,7 @@
 import '@mcp/connection-core/node-guard';
 
 export { http2Channels, type ServerStreamEndMessage } from './channels.ts';
-export { createHttp2Connection, Http2Connection, type ServerStreamOpened } from './connection.ts';
+export { createHttp2Connection, Http2Connection } from './connection.ts';
 export { DEFAULT_MAX_STREAMS_PER_CONNECTION, type HttpProtocol } from './dispatcher.ts';
 export {
   connectWithFallback,
@@ -33,6 +33,7 @@ export {
   type TlsOptions,
 } from './options.ts';
 export { type ServerStreamAnswer, type ServerStreamEnd, serverEventIdOf } from './server-stream.ts';
+export type { ServerStreamOpened } from './server-stream-slot.ts';
 export type { AdoptedSession } from './session.ts';
 export { guardHttp2Streams } from './stream-guard.ts';
 export {
