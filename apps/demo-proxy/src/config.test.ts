@@ -49,7 +49,6 @@ describe('proxy config', () => {
       bindingHeader: 'authorization',
       maxSessionsPerClient: 64,
       streamIdleTimeoutMs: 3_600_000,
-      reinitialize: true,
       tokenMaxAgeMs: 86_400_000,
     });
     const custom = parseProxyConfig({ upstreams, sessions: { bindingHeader: 'X-Client-Id' } });

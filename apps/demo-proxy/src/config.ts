@@ -90,8 +90,10 @@ export const SessionsConfigSchema = z.strictObject({
    * the session), open a new one with the client's `initialize` and retry the message once: a
    * 404 means the upstream never ran it. With sealed sessions the client gets the new token in
    * the answer's Mcp-Session-Id. false: the client gets 404 and initializes again.
+   * Default: true, but false with sealingKeys: a replica cannot know that another one DELETEd
+   * the session, so renewing there would bring an ended (or stolen) token back to life.
    */
-  reinitialize: z.boolean().default(true),
+  reinitialize: z.boolean().optional(),
   /**
    * Sealed sessions: a token older than this gets 404, in ms. Answers carry a re-sealed token
    * once the one they were asked with is past half of it, so a session in use lives on.

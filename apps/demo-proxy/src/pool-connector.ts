@@ -19,8 +19,10 @@ import type { UpstreamConnector, UpstreamHeaders } from './upstream-connector.ts
  */
 export function createPoolConnector(config: ProxyConfig): UpstreamConnector {
   const sealed = config.sessions.sealingKeys !== undefined;
-  // A sealed session's GET cannot hand its client a new token: only requests re-initialize.
-  const renew = config.sessions.reinitialize;
+  // Off by default when sealed: renewing cannot tell an upstream that forgot the session from
+  // a DELETE on another replica. A sealed session's GET cannot hand its client a new token:
+  // only requests re-initialize.
+  const renew = config.sessions.reinitialize ?? !sealed;
   const reinitialize = renew && sealed ? 'requests' : renew;
   const h2cOrigins = [
     ...new Set(config.upstreams.filter((u) => u.h2c).map((u) => new URL(u.url).origin)),

@@ -160,12 +160,8 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     );
   });
 
-  it('ends the session from any replica; then every replica answers 404, as the upstream decides (reinitialize: false)', async () => {
-    const [a, b, c] = (await startCluster('sse', { reinitialize: false })) as [
-      string,
-      string,
-      string,
-    ];
+  it('ends the session from any replica; then every replica answers 404, as the upstream decides (by default)', async () => {
+    const [a, b, c] = (await startCluster('sse')) as [string, string, string];
     const id = await rawSession(a);
     const headers = { ...MCP_HEADERS, 'mcp-session-id': id };
     expect((await raw(b, { headers, body: call(2, 'echo', { text: 'x' }) })).status).toBe(200);
@@ -194,8 +190,8 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     }
   });
 
-  it('re-initializes a session the upstream forgot, unseen by the SDK client, which takes the new token', async () => {
-    const endpoints = await startCluster();
+  it('re-initializes a session the upstream forgot, unseen by the SDK client, which takes the new token (sessions.reinitialize: true)', async () => {
+    const endpoints = await startCluster('sse', { reinitialize: true });
     const client = await roundRobinClient(endpoints);
     const transport = client.transport as StreamableHTTPClientTransport;
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe(
@@ -214,8 +210,8 @@ describe('sealed sessions across replicas (sessions.sealingKeys)', () => {
     expect(initializes).toHaveLength(2);
   });
 
-  it('serves an old token in the renewed session on the replica that renewed it, until the client ends it', async () => {
-    const [a] = (await startCluster()) as [string, string, string];
+  it('serves an old token in the renewed session on the replica that renewed it, until the client ends it (sessions.reinitialize: true)', async () => {
+    const [a] = (await startCluster('sse', { reinitialize: true })) as [string, string, string];
     const old = await rawSession(a);
     await upstream?.forgetSessions();
     const post = (token: string, id: number, method = 'POST') =>

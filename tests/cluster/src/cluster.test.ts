@@ -100,7 +100,7 @@ describe('proxy replicas behind nginx, sealed sessions', () => {
     expect(initializes()).toBe(1);
   });
 
-  it('resumes a GET stream on another replica, answers bad tokens 404, and a GET 404 on every replica once a session ended', async () => {
+  it('resumes a GET stream on another replica, answers bad tokens 404, and 404 on every replica once a session ended', async () => {
     const id = await rawSession(endpoint);
     const session = { 'mcp-session-id': id };
     const streams = upstream.openGetStreams;
@@ -133,9 +133,8 @@ describe('proxy replicas behind nginx, sealed sessions', () => {
 
     const deleted = await raw(endpoint, { method: 'DELETE', headers });
     expect(deleted.status).toBe(200);
-    // Every replica answers a GET with the upstream's 404, before any stream. (A POST would
-    // get 404 on the replica that ran the DELETE; elsewhere it re-opens a session for the same
-    // client, see sessions.reinitialize: the in-process sealed-sessions test covers both.)
+    // Every replica answers the upstream's 404: a GET before any stream, and a POST (sealed
+    // sessions do not re-initialize by default, so the DELETE ends the token everywhere).
     const get = { accept: 'text/event-stream', ...session };
     const after = await Promise.all(
       [1, 2, 3].map(async () => {
@@ -145,6 +144,11 @@ describe('proxy replicas behind nginx, sealed sessions', () => {
       }),
     );
     expect(after.map((r) => r.status)).toEqual([404, 404, 404]);
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await raw(endpoint, { headers, body: call(10 + i, 'echo', { text: 'x' }) })).status,
+      ).toBe(404);
+    }
     expect(new Set(after.map((r) => r.replica)).size).toBe(3);
   });
 
