@@ -1,9 +1,25 @@
-import { Readable } from 'node:stream';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ClientHttp2Stream } from 'node:http2';
 import { Dispatcher } from 'undici';
 import type { AbortEmitter } from './http.ts';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
+
+/**
+ * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
+ * then, in the same synchronous run, `session.request()`, which publishes the new stream on
+ * `http2.client.stream.created`: the stream published then is that send's.
+ */
+let starting: GuardedSend | undefined;
+let watching = false;
+
+function onStreamCreated(message: unknown): void {
+  const send = starting;
+  if (send === undefined) return;
+  starting = undefined;
+  send.streamOpened((message as { stream: ClientHttp2Stream }).stream);
+}
 
 /**
  * What a request with a body needs so that aborting it can never freeze the process.
@@ -14,13 +30,16 @@ type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
  * grows by hundreds of MB per second (docs/undici-h2-abort-freeze.md). So an abort is passed on
  * to undici only while that cannot happen:
  * - before the request starts (it is still queued: undici takes it out, no stream is opened);
- * - once the whole body has been handed to the socket. The body is sent as a stream so that
- *   undici reports this (`onRequestSent` after the HTTP/2 stream's `finish`, which waits for
- *   nghttp2 to take the data); with a string body undici reports it as soon as it is queued;
+ * - once the whole body has been handed over: the HTTP/2 stream's `finish` (Node emits it once
+ *   nghttp2 took the data; undici reports `onRequestSent` for a buffer body as soon as it is
+ *   queued, so the stream itself is watched, caught as it opens); over HTTP/1.1, `onRequestSent`;
  * - once the response has started (the server read the body, or chose not to).
  * An abort that comes while the body is going out waits for one of these; the caller has
  * already moved on (its promise settled), only the stream's reset is late. A server that never
  * opens its window keeps that stream until the connection closes.
+ *
+ * The body is a buffer, not a stream: a stream body costs undici a `pipeline()` per request
+ * (an AbortController, a DOMException when it ends, end-of-stream listeners).
  *
  * One object per request: the dispatcher undici's `request()` dispatches through, the handler
  * the real dispatcher calls (to see the request start, its body sent and its response begin)
@@ -36,6 +55,8 @@ export class GuardedSend implements AbortEmitter, Handler {
   #subscribed = false;
   #reason: unknown;
   #handler: Handler | undefined;
+  /** The HTTP/2 stream of the latest attempt, while its body may still be going out. */
+  #stream: ClientHttp2Stream | undefined;
 
   constructor(dispatcher: Dispatcher, source: AbortEmitter | AbortSignal) {
     this.#dispatcher = dispatcher;
@@ -47,25 +68,30 @@ export class GuardedSend implements AbortEmitter, Handler {
     options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
     body: string,
   ): Promise<Dispatcher.ResponseData> {
-    const bytes = Buffer.from(body);
-    // An ended byte stream: undici sees its length (so it dispatches it like a buffer, without
-    // holding the connection back for it), and pipes it (so `onRequestSent` waits for `finish`).
-    const stream = new Readable({ read() {} });
-    stream.push(bytes);
-    stream.push(null);
+    if (!watching) {
+      watching = true;
+      diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
+    }
     return Dispatcher.prototype.request.call<
       Dispatcher,
       [Dispatcher.RequestOptions],
       Promise<Dispatcher.ResponseData>
     >(this as unknown as Dispatcher, {
       ...options,
-      headers: {
-        ...(options.headers as Record<string, string>),
-        'content-length': `${bytes.length}`,
-      },
-      body: stream,
+      body: Buffer.from(body),
       signal: this as unknown as AbortSignal,
     });
+  }
+
+  /** The HTTP/2 stream undici opened for this request (see `starting`). */
+  streamOpened(stream: ClientHttp2Stream): void {
+    if (this.#phase !== 'sending') return;
+    this.#stream = stream;
+    const done = (): void => {
+      if (this.#stream === stream) this.#sent();
+    };
+    stream.once('finish', done);
+    stream.once('close', done);
   }
 
   /**
@@ -124,6 +150,7 @@ export class GuardedSend implements AbortEmitter, Handler {
   }
 
   #sent(): void {
+    this.#stream = undefined;
     this.#phase = 'sent';
     if (this.#abortHeld) this.#emitAbort();
   }
@@ -132,10 +159,18 @@ export class GuardedSend implements AbortEmitter, Handler {
   // phases above are read on the way (this object is the handler undici's dispatcher sees).
   onRequestStart(controller: Controller, context: unknown): void {
     this.#phase = 'sending';
+    this.#stream = undefined;
+    starting = this;
     this.#handler?.onRequestStart?.(controller, context);
   }
+  /**
+   * undici queued the whole body. Over HTTP/2 it may still wait for window: the stream's
+   * `finish` says when it went out. With no stream of ours (HTTP/1.1), it is sent.
+   */
   onRequestSent(): void {
-    this.#sent();
+    if (starting === this) starting = undefined;
+    const stream = this.#stream;
+    if (stream === undefined || stream.writableFinished || stream.destroyed) this.#sent();
   }
   onRequestUpgrade(...args: Parameters<NonNullable<Handler['onRequestUpgrade']>>): void {
     this.#handler?.onRequestUpgrade?.(...args);
@@ -161,6 +196,7 @@ export class GuardedSend implements AbortEmitter, Handler {
     this.#handler?.onResponseEnd?.(controller, trailers);
   }
   onResponseError(controller: Controller, error: Error): void {
+    this.#stream = undefined;
     this.#phase = 'sent';
     this.#abortHeld = false;
     this.#handler?.onResponseError?.(controller, error);
