@@ -1,16 +1,16 @@
 /** Shared set-up for the proxy's tests: an example upstream, the proxy, SDK clients. */
 import {
   initializeMessage,
+  pongClient,
   type SdkServer,
   type SdkServerOptions,
   startSdkServer,
 } from '@mcp/test-fixtures';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
 import { expect } from 'vitest';
@@ -65,15 +65,7 @@ export async function connectClient(
   endpoint: string,
   fetch?: StreamableHTTPClientTransportOptions['fetch'],
 ): Promise<Client> {
-  const client = new Client(
-    { name: 'proxy-test', version: '1.0.0' },
-    { capabilities: { sampling: {} } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-    const first = req.params.messages[0]?.content;
-    const text = first && 'text' in first ? String(first.text) : '';
-    return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
-  });
+  const client = pongClient('proxy-test');
   await client.connect(new StreamableHTTPClientTransport(new URL(endpoint), { fetch }));
   return client;
 }

@@ -1,7 +1,8 @@
 /** SDK clients that go through nginx and note which replica answered each of their requests. */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+
+import { pongClient } from '@mcp/test-fixtures';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 export interface Exchange {
   /** The JSON-RPC method ('response' for the client's answers), or the HTTP method without a body. */
@@ -35,15 +36,7 @@ export async function tracedClient(endpoint: string): Promise<TracedClient> {
     });
     return response;
   };
-  const client = new Client(
-    { name: 'cluster-test', version: '1.0.0' },
-    { capabilities: { sampling: {} } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-    const first = req.params.messages[0]?.content;
-    const text = first && 'text' in first ? String(first.text) : '';
-    return { role: 'assistant', model: 'test', content: { type: 'text', text: `pong: ${text}` } };
-  });
+  const client = pongClient('cluster-test');
   const transport = new StreamableHTTPClientTransport(new URL(endpoint), { fetch: traced });
   await client.connect(transport);
   return { client, transport, exchanges };

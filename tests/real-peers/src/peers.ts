@@ -1,13 +1,13 @@
 /** The upstreams of the real-peer matrix, the proxy with default settings, and SDK clients. */
 import {
   FIXTURE_TLS,
+  pongClient,
   startLegacySseServer,
   startSdkServer,
   startSdkV2Server,
 } from '@mcp/test-fixtures';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { parseProxyConfig } from 'demo-proxy/src/config.ts';
 import { createLogger } from 'demo-proxy/src/logger.ts';
 import { createPoolConnector } from 'demo-proxy/src/pool-connector.ts';
@@ -112,15 +112,7 @@ export async function openSdkSession(
     if (init?.method === 'GET' && response.status === 200) opened();
     return response;
   };
-  const client = new Client(
-    { name: 'matrix', version: '1.0.0' },
-    { capabilities: { sampling: {} } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
-    const first = request.params.messages[0]?.content;
-    const prompt = first && 'text' in first ? first.text : '';
-    return { model: 'test', role: 'assistant', content: { type: 'text', text: `pong: ${prompt}` } };
-  });
+  const client = pongClient('matrix');
   const transport = new StreamableHTTPClientTransport(new URL(endpoint), {
     fetch: watchingFetch,
     ...(authorization === undefined ? {} : { requestInit: { headers: { authorization } } }),
