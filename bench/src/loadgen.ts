@@ -7,6 +7,9 @@
  *
  * `--mode=scale` instead opens `sessions` sessions and, on `go`, fires `concurrency` calls on
  * each at once, reporting the time until all of them have settled.
+ *
+ * `--mode=phase` opens one session and, on `go`, makes `calls` calls with `concurrency` in
+ * flight from cold (no call before it, so JIT warm-up and GC count), reporting the whole phase.
  */
 import { performance } from 'node:perf_hooks';
 import { type BenchClient, type ClientKind, clientFactory } from './clients.ts';
@@ -89,30 +92,26 @@ async function serveWindows(client: BenchClient): Promise<void> {
   loop.windows.write();
 }
 
-async function runScale(clients: BenchClient[]): Promise<LoadResult> {
-  await send({ type: 'warm' });
-  await waitForGo();
+/** Measures `run` from now on: its calls' latencies and errors, and this process's CPU. */
+async function measured(
+  run: (record: (call: () => Promise<unknown>) => Promise<void>) => Promise<void>,
+): Promise<LoadResult> {
   const cpuStart = process.cpuUsage();
   const startedAt = performance.now();
   windows.start();
   const latencies = new LatencyRecorder();
   let errors = 0;
   let firstError: string | undefined;
-  const calls: Promise<void>[] = [];
-  for (const client of clients) {
-    for (let i = 0; i < concurrency; i += 1) {
-      calls.push(
-        client.call().then(
-          () => latencies.record(performance.now() - startedAt),
-          (error: unknown) => {
-            errors += 1;
-            firstError ??= describeError(error);
-          },
-        ),
-      );
+  await run(async (call) => {
+    const callStarted = performance.now();
+    try {
+      await call();
+      latencies.record(performance.now() - callStarted);
+    } catch (error) {
+      errors += 1;
+      firstError ??= describeError(error);
     }
-  }
-  await Promise.all(calls);
+  });
   windows.end();
   const cpu = process.cpuUsage(cpuStart);
   const stats = snapshot(0);
@@ -129,19 +128,54 @@ async function runScale(clients: BenchClient[]): Promise<LoadResult> {
   };
 }
 
+/** Every session's `concurrency` calls, fired at once. */
+async function runScale(clients: BenchClient[]): Promise<LoadResult> {
+  await send({ type: 'warm' });
+  await waitForGo();
+  return measured(async (record) => {
+    const calls: Promise<void>[] = [];
+    for (const client of clients) {
+      for (let i = 0; i < concurrency; i += 1) calls.push(record(() => client.call()));
+    }
+    await Promise.all(calls);
+  });
+}
+
+/** `calls` calls, `concurrency` in flight, from cold. */
+async function runPhase(client: BenchClient): Promise<LoadResult> {
+  const total = Number(args.calls ?? 3_000);
+  await send({ type: 'warm' });
+  await waitForGo();
+  return measured(async (record) => {
+    let issued = 0;
+    const worker = async (): Promise<void> => {
+      for (; issued < total; ) {
+        issued += 1;
+        await record(() => client.call());
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  });
+}
+
 try {
   const factory = await clientFactory(kind);
   const clients: BenchClient[] = [];
   for (let i = 0; i < sessions; i += 1) clients.push(await factory(url, tool));
   const first = clients[0];
   if (first === undefined) throw new Error('no session');
-  // A first call outside any measurement: it fails fast when the client cannot work at all.
-  await first.call();
-  if (args.mode === 'scale') {
-    await send({ type: 'result', result: await runScale(clients) });
+  if (args.mode === 'phase') {
+    await send({ type: 'result', result: await runPhase(first) });
     windows.write();
   } else {
-    await serveWindows(first);
+    // A first call outside any measurement: it fails fast when the client cannot work at all.
+    await first.call();
+    if (args.mode === 'scale') {
+      await send({ type: 'result', result: await runScale(clients) });
+      windows.write();
+    } else {
+      await serveWindows(first);
+    }
   }
   await closeAll(clients);
 } catch (error) {

@@ -5,7 +5,7 @@
  * process so CPU per call is attributed per process.
  *
  * Flags: --quick (shorter cells), --profile (write .cpuprofile files for every child and
- * summarise them), --only=client,floor,sdk-transport,proxy,large,eras,scale,
+ * summarise them), --only=client,phases,floor,sdk-transport,proxy,large,eras,scale,
  * --in-flight=1,16,256, --rounds=N.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { type ClientKind, HTTP1_CLIENTS } from './clients.ts';
 import { h2loadAvailable, runH2load } from './h2load.ts';
 import { summariseHeapProfile } from './heap-sampler.ts';
 import { LARGE_TOOL } from './mcp-echo.ts';
+import { type PhaseResult, runPhases } from './phases.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { type RunReport, renderMarkdown, type ScaleResult } from './report.ts';
 import { runScale } from './scale.ts';
@@ -183,6 +184,7 @@ async function main(): Promise<RunReport> {
   }
   const cells: CellResult[] = [];
   let scale: ScaleResult | undefined;
+  let phases: PhaseResult[] = [];
 
   const fast = spawn('upstream-fast.ts', {}, 'upstream-fast');
   const sdk = spawn('upstream-sdk.ts', {}, 'upstream-sdk');
@@ -235,6 +237,16 @@ async function main(): Promise<RunReport> {
       log(describeCell(result));
       cells.push(result);
     }
+  }
+
+  if (enabled('phases')) {
+    phases = await runPhases({
+      spawn,
+      urls: { h1: fastH1, h2: fastH2 },
+      levels: LEVELS,
+      rounds: quick ? 1 : 2,
+    });
+    for (const phase of phases) log(`phase ${JSON.stringify(phase)}`);
   }
 
   if (enabled('proxy')) {
@@ -346,7 +358,8 @@ async function main(): Promise<RunReport> {
     timing: `Each cell: its own load-generator process and session; ${rounds} measured windows of at least ${timing.durationMs} ms (after a warm-up of at least ${timing.warmupMs} ms), taken in turns with the cells it is compared with; figures are those of the best window (lowest total CPU per call: background load only adds).`,
     cells,
     scale,
-    targets: checkTargets(cells, scale),
+    phases,
+    targets: checkTargets(cells, scale, phases),
     profiles,
   };
 }

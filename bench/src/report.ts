@@ -1,5 +1,6 @@
 /** Turns the cells of one run into markdown tables, with ratios against the same run's figures. */
 import type { CellResult, Role } from './cell.ts';
+import type { PhaseResult } from './phases.ts';
 
 export interface ScaleResult {
   calls: number;
@@ -10,6 +11,8 @@ export interface ScaleResult {
   seconds: number;
   upstreamConnections: number;
   proxyPeakRssMb: number;
+  /** The proxy's RSS with its sessions open, just before the calls, MB. */
+  proxyRssBeforeMb: number;
   /** Peak V8 heap used by the proxy (sampled every 50 ms), MB. */
   proxyPeakHeapMb: number;
   proxyCpuUsPerCall: number;
@@ -33,6 +36,7 @@ export interface RunReport {
   timing: string;
   cells: CellResult[];
   scale: ScaleResult | undefined;
+  phases: PhaseResult[];
   targets: TargetCheck[];
   profiles: string[];
 }
@@ -274,6 +278,61 @@ function largeTable(cells: CellResult[]): string {
   ].join('\n');
 }
 
+/** A phase's CPU per call ÷ another client's at the same level. */
+export function phaseRatio(
+  phases: PhaseResult[],
+  phase: PhaseResult,
+  baseline: PhaseResult['client'],
+): number | undefined {
+  const base = phases.find(
+    (p) => p.client === baseline && p.concurrency === phase.concurrency && p.missing === undefined,
+  );
+  if (base === undefined || phase.missing !== undefined) return undefined;
+  return phase.cpuUsPerCall / base.cpuUsPerCall;
+}
+
+function phasesTable(phases: PhaseResult[]): string {
+  if (phases.length === 0) return '';
+  const x = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}x`);
+  return [
+    '## 2c. Clients, whole phases: a fresh process, calls from cold, GC included',
+    '',
+    'Each phase: a new load-generator process opens its session, then makes the calls with no',
+    "warm-up; CPU is the whole phase's. The clients take turns; a figure is its best phase, and",
+    'every phase is listed.',
+    '',
+    table(
+      [
+        'client',
+        'in flight',
+        'calls',
+        'seconds',
+        'errors',
+        'client CPU µs/call',
+        'every phase µs/call',
+        'client CPU ÷ SDK v1',
+        'client CPU ÷ undici floor',
+      ],
+      phases.map((p) =>
+        p.missing !== undefined
+          ? [p.client, String(p.concurrency), `missing: ${p.missing}`, '', '', '', '', '', '']
+          : [
+              p.client,
+              String(p.concurrency),
+              n(p.calls),
+              n(p.seconds, 2),
+              String(p.errors),
+              n(p.cpuUsPerCall),
+              p.cpuUsPerCallRounds.map((v) => n(v)).join(' / '),
+              x(phaseRatio(phases, p, 'sdk-v1')),
+              x(phaseRatio(phases, p, 'undici')),
+            ],
+      ),
+    ),
+    '',
+  ].join('\n');
+}
+
 function scaleTable(scale: ScaleResult | undefined): string {
   const title = '## 4. Scale: 500 ms tool, all calls in flight at once through our proxy';
   if (scale === undefined) return `${title}\n\nnot run`;
@@ -291,6 +350,8 @@ function scaleTable(scale: ScaleResult | undefined): string {
         'time to finish s',
         'upstream TCP conns',
         'proxy peak RSS MB',
+        'proxy RSS before MB',
+        'KB per call in flight',
         'proxy peak heap MB',
         'proxy CPU µs/call',
       ],
@@ -304,6 +365,8 @@ function scaleTable(scale: ScaleResult | undefined): string {
           n(scale.seconds, 2),
           String(scale.upstreamConnections),
           n(scale.proxyPeakRssMb),
+          n(scale.proxyRssBeforeMb),
+          n(scalePerCallKb(scale), 1),
           n(scale.proxyPeakHeapMb),
           n(scale.proxyCpuUsPerCall),
         ],
@@ -311,6 +374,11 @@ function scaleTable(scale: ScaleResult | undefined): string {
     ),
     scale.firstError ? `\nFirst error: ${scale.firstError}` : '',
   ].join('\n');
+}
+
+/** The proxy's RSS growth from its idle state to its peak, per call in flight, KB. */
+export function scalePerCallKb(scale: ScaleResult): number {
+  return ((scale.proxyPeakRssMb - scale.proxyRssBeforeMb) * 1024) / Math.max(1, scale.calls);
 }
 
 function targetsTable(targets: TargetCheck[]): string {
@@ -346,6 +414,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
     clientTables(report.cells),
     '',
+    phasesTable(report.phases),
     proxyTables(report.cells),
     '',
     erasTable(report.cells),

@@ -32,6 +32,7 @@ export async function runScale(options: {
     seconds: 0,
     upstreamConnections: 0,
     proxyPeakRssMb: 0,
+    proxyRssBeforeMb: 0,
     proxyPeakHeapMb: 0,
     proxyCpuUsPerCall: 0,
     clientKind: SCALE_CLIENT,
@@ -79,6 +80,7 @@ export async function runScale(options: {
         seconds: result.durationMs / 1000,
         upstreamConnections: upstreamAfter.accepted - upstreamBefore.accepted,
         proxyPeakRssMb: proxyAfter.maxRss / (1024 * 1024),
+        proxyRssBeforeMb: proxyBefore.rss / (1024 * 1024),
         proxyPeakHeapMb: proxyAfter.peakHeapUsed / (1024 * 1024),
         proxyCpuUsPerCall: (proxyAfter.cpuUs - proxyBefore.cpuUs) / calls,
       };
