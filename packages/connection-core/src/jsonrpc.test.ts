@@ -6,6 +6,9 @@ import {
   isJsonRpcNotification,
   isJsonRpcRequest,
   isJsonRpcResponse,
+  JsonRpcErrorResponseSchema,
+  JsonRpcNotificationSchema,
+  JsonRpcRequestSchema,
   JsonRpcResultResponseSchema,
   jsonRpcError,
   parseMessage,
@@ -178,6 +181,56 @@ describe('parseMessage properties', () => {
         expect(accepted).toBe(JsonRpcResultResponseSchema.safeParse(JSON.parse(text)).success);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('accepts a request, a notification or an error response exactly when its schema does', () => {
+    const anyId = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.object());
+    const call = fc.record(
+      {
+        jsonrpc: fc.constant('2.0'),
+        id: anyId,
+        method: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        params: fc.oneof(fc.object(), fc.array(fc.jsonValue()), fc.string(), fc.constant(null)),
+      },
+      { requiredKeys: ['method'] },
+    );
+    const errorResponse = fc.record({
+      jsonrpc: fc.constant('2.0'),
+      id: anyId,
+      error: fc.oneof(
+        fc.record(
+          {
+            code: fc.oneof(fc.integer(), fc.double(), fc.string()),
+            message: fc.oneof(fc.string(), fc.integer()),
+            data: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.constant(null),
+        fc.array(fc.integer()),
+      ),
+    });
+    const near = fc.oneof(call, errorResponse);
+    const schemaFor = (m: Record<string, unknown>) =>
+      'method' in m
+        ? 'id' in m
+          ? JsonRpcRequestSchema
+          : JsonRpcNotificationSchema
+        : JsonRpcErrorResponseSchema;
+    fc.assert(
+      fc.property(near, (m) => {
+        const text = JSON.stringify(m);
+        const value = JSON.parse(text) as Record<string, unknown>;
+        let accepted = true;
+        try {
+          parseMessage(text);
+        } catch {
+          accepted = false;
+        }
+        expect(accepted).toBe(schemaFor(value).safeParse(value).success);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -96,6 +96,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** `method` a string; `params`, when present, an object or an array. */
+function isWellFormedCall(value: Record<string, unknown>): boolean {
+  if (typeof value.method !== 'string') return false;
+  return !('params' in value) || isPlainObject(value.params) || Array.isArray(value.params);
+}
+
+/** An error object: an integer `code` and a string `message` (`data` is free). */
+function isErrorObject(error: unknown): boolean {
+  return (
+    isPlainObject(error) && Number.isSafeInteger(error.code) && typeof error.message === 'string'
+  );
+}
+
 function isValidId(id: unknown): boolean {
   // Safe integers only, as the schema: a larger number does not survive a JSON round trip.
   return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id));
@@ -148,6 +161,11 @@ export function toJsonRpcMessage(value: unknown): JsonRpcMessage {
   // A result response (the hot path of every client) is fully checked above: version, id,
   // `result` present. Running its schema would check nothing more (a test holds them equal).
   if (!hasMethod && !hasError) return value as JsonRpcMessage;
+  // Requests, notifications and error responses that pass the few checks left are what their
+  // schema accepts (a test holds them equal); the schema runs only to say what is wrong.
+  if (hasMethod ? isWellFormedCall(value) : isErrorObject(value.error)) {
+    return value as JsonRpcMessage;
+  }
   const schema = hasMethod
     ? 'id' in value
       ? JsonRpcRequestSchema
