@@ -350,6 +350,23 @@ describe('proxy lifecycle', () => {
     expect(harness.upstream.sessionCount).toBe(0); // runLoad deleted its sessions
   });
 
+  it('the load tool counts a refused initialize as an error and runs on the sessions it opened', async () => {
+    harness = await startHarness({}, { sessions: { maxSessionsPerClient: 3 } });
+    const { runLoad } = await import('./load.ts');
+    const result = await runLoad({
+      url: harness.endpoint,
+      sessions: 5,
+      requests: 30,
+      concurrency: 10,
+      h2c: false,
+      tool: 'echo',
+      arguments: { text: 'load' },
+    });
+    expect(result.errorKinds).toEqual({ 'initialize: HTTP 429': 2 });
+    expect(result.errors).toBe(2); // the 30 calls on the 3 sessions all succeeded
+    expect(harness.upstream.sessionCount).toBe(0);
+  });
+
   it('ends a session left idle (no traffic, no open stream) on both sides', async () => {
     harness = await startHarness({}, { limits: { sessionIdleTimeoutMs: 300 } });
     const id = await rawSession(harness.endpoint);

@@ -87,35 +87,46 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return { status: res.statusCode, headers: res.headers, text };
   }
 
+  /** Opens one session; a failed initialize counts as an error and leaves the session out. */
+  async function openSession(): Promise<string | undefined> {
+    try {
+      const init = await post({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: PROTOCOL_VERSION,
+          capabilities: {},
+          clientInfo: { name: 'demo-proxy-load', version: '1.0.0' },
+        },
+      });
+      const id = init.headers['mcp-session-id'];
+      if (init.status !== 200 || typeof id !== 'string') {
+        countError(`initialize: HTTP ${init.status}`);
+        return undefined;
+      }
+      await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, id);
+      return id;
+    } catch (err) {
+      countError(`initialize: ${(err as { code?: string }).code ?? 'network'}`);
+      return undefined;
+    }
+  }
+
   try {
-    const sessionIds: string[] = [];
-    await Promise.all(
-      Array.from({ length: options.sessions }, async (_, i) => {
-        const init = await post({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: PROTOCOL_VERSION,
-            capabilities: {},
-            clientInfo: { name: 'demo-proxy-load', version: '1.0.0' },
-          },
-        });
-        const id = init.headers['mcp-session-id'];
-        if (init.status !== 200 || typeof id !== 'string') {
-          throw new Error(
-            `initialize of session ${i} answered HTTP ${init.status}: ${init.text.slice(0, 200)}`,
-          );
-        }
-        await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, id);
-        sessionIds[i] = id;
-      }),
-    );
+    const opened = await Promise.all(Array.from({ length: options.sessions }, openSession));
+    const sessionIds = opened.filter((id): id is string => id !== undefined);
+    const failedInitializes = options.sessions - sessionIds.length;
+    if (sessionIds.length === 0) {
+      throw new Error(
+        `no session opened: ${options.sessions} initialize calls failed ${JSON.stringify(errorKinds)}`,
+      );
+    }
 
     const latencies: number[] = [];
     let next = 0;
     let done = 0;
-    let errors = 0;
+    let errors = failedInitializes;
     const started = performance.now();
     const worker = async (): Promise<void> => {
       for (;;) {
