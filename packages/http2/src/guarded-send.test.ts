@@ -8,7 +8,7 @@ import {
   ResponseTooLargeError,
   TransportError,
 } from '@mcp/connection-core';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOwnDispatcher, type DispatcherHandle } from './dispatcher.ts';
 import { type PostAnswer, sendPost } from './guarded-send.ts';
@@ -198,6 +198,32 @@ describe('sendPost (GuardedSend as the dispatch handler)', () => {
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
     await closed(stream);
     expect(stream.closed).toBe(true);
+  });
+
+  it('aborted while queued in undici: taken out of its queue at once (kQueuedAbort)', async () => {
+    const server = await serve(() => {
+      // Never answers: the first request holds the only stream the pool may open.
+    });
+    const pool = new Pool(server.target.origin, {
+      connections: 1,
+      allowH2: true,
+      useH2c: true,
+      h2Options: { maxConcurrentStreams: 1 },
+    } as Pool.Options);
+    closers.push(() => pool.destroy());
+    const f = { ...server, target: { ...server.target, dispatcher: pool } };
+    const streamed = server.nextStream();
+    const first = post(f, new AbortController().signal).catch((error: unknown) => error);
+    await streamed;
+    const controller = new AbortController();
+    const second = post(f, controller.signal);
+    expect(pool.stats).toMatchObject({ running: 1, pending: 1 });
+    const reason = new AbortedError();
+    controller.abort(reason);
+    await expect(second).rejects.toBe(reason);
+    expect(pool.stats).toMatchObject({ running: 1, pending: 0 });
+    await pool.destroy();
+    expect(await first).toBeInstanceOf(TransportError);
   });
 
   it('aborted mid-stream: the reader gets the error and the stream is reset', async () => {
