@@ -68,8 +68,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
   readonly method: string;
   readonly promise: Promise<JsonRpcResponse>;
   #host: ExchangeHost;
-  #body: string;
-  #bodyBytes: number;
+  /** The request's JSON, encoded once (a replay after a 404 sends the same bytes). */
+  #body: Buffer;
   #options: RequestOptions | undefined;
   #progressToken: unknown;
   #startedAt: number;
@@ -94,8 +94,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
     this.#host = host;
     this.id = message.id;
     this.method = message.method;
-    this.#body = JSON.stringify(message);
-    this.#bodyBytes = Buffer.byteLength(this.#body);
+    this.#body = Buffer.from(JSON.stringify(message));
     this.#options = options;
     const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
     this.#progressToken = params?._meta?.progressToken;
@@ -216,7 +215,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
       const headers = pending instanceof Promise ? await pending : pending;
       if (this.#settled) return;
       this.#sent = true;
-      host.metrics.bytesSent(this.#bodyBytes);
+      host.metrics.bytesSent(this.#body.byteLength);
       const standard = this.#standardHeaders;
       const own = withOwnHeaders(
         standard === undefined ? headers : { ...headers, ...standard },

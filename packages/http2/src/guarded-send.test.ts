@@ -73,7 +73,7 @@ const HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
 };
-const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+const BODY = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
 
 function post(f: Fixture, signal?: AbortSignal, maxJsonBytes = 1 << 20): Promise<PostAnswer> {
   return sendPost(f.target, HEADERS, BODY, signal, maxJsonBytes, f.metrics);

@@ -73,7 +73,7 @@ export interface PostAnswer {
 }
 
 /**
- * POSTs `body` and resolves once the answer is known: a 2xx `application/json` answer (and any
+ * POSTs `body` (JSON, encoded once by the caller) and resolves once the answer is known: a 2xx `application/json` answer (and any
  * other that is not a 2xx SSE stream) when its whole body came, a 2xx `text/event-stream`
  * answer at its headers, with a StreamedBody. A JSON body past `maxJsonBytes` rejects with
  * ResponseTooLargeError; with `maxJsonBytes` undefined every body is only skimmed (kept up to
@@ -83,7 +83,7 @@ export interface PostAnswer {
 export function sendPost(
   target: HttpTarget,
   headers: HeaderRecord,
-  body: string,
+  body: Buffer,
   signal: AbortEmitter | AbortSignal | undefined,
   maxJsonBytes: number | undefined,
   metrics: ConnectionMetrics,
@@ -155,7 +155,7 @@ export class GuardedSend implements Handler, PostAnswer {
     this.#metrics = metrics;
   }
 
-  send(headers: HeaderRecord, body: string): Promise<PostAnswer> {
+  send(headers: HeaderRecord, body: Buffer): Promise<PostAnswer> {
     if (!watching) {
       watching = true;
       diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
@@ -179,7 +179,7 @@ export class GuardedSend implements Handler, PostAnswer {
       path: target.path,
       method: 'POST',
       headers,
-      body: Buffer.from(body),
+      body,
       // The request's deadline covers both; an SSE answer may stay quiet for long.
       headersTimeout: 0,
       bodyTimeout: 0,

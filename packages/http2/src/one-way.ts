@@ -48,8 +48,8 @@ export async function sendOneWay(
   how: OneWayOptions,
 ): Promise<void> {
   const signal = options?.signal;
-  const body = JSON.stringify(message);
-  const bytes = Buffer.byteLength(body);
+  const body = Buffer.from(JSON.stringify(message));
+  const bytes = body.byteLength;
   const lost = host.lostSession;
   if (lost !== undefined) throw new SessionExpiredError(lost);
   const session = host.session;
