@@ -167,7 +167,9 @@ export class GuardedSend implements Handler, PostAnswer {
     const source = this.#source;
     if (source !== undefined) {
       if ((source as { aborted?: boolean }).aborted === true) {
-        this.#settle(abortError((source as { reason?: unknown }).reason));
+        this.#aborted = true;
+        this.#reason = abortError((source as { reason?: unknown }).reason);
+        this.#settle(this.#reason);
         return promise;
       }
       this.#subscribed = true;
