@@ -10,7 +10,7 @@ import {
 } from '@mcp/connection-core';
 import { type Dispatcher, Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOwnDispatcher, type DispatcherHandle } from './dispatcher.ts';
+import { createOwnDispatcher } from './dispatcher.ts';
 import { type PostAnswer, sendPost } from './guarded-send.ts';
 import { answerStatusError, type HttpTarget } from './http.ts';
 import { BODY_HIGH_WATER_MARK } from './response-body.ts';
@@ -20,8 +20,10 @@ type StreamHandler = (stream: http2.ServerHttp2Stream) => void;
 interface Fixture {
   target: HttpTarget;
   metrics: ConnectionMetrics;
-  /** Resolves with each POST stream the server receives, once its body was read. */
+  /** Resolves with the next POST stream the server receives, once its body was read. */
   nextStream(): Promise<http2.ServerHttp2Stream>;
+  /** Resolves with the next POST stream as it opens (its body unread with `holdBodies`). */
+  nextOpened(): Promise<http2.ServerHttp2Stream>;
 }
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -29,20 +31,25 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-/** An h2c node:http2 server on 127.0.0.1 that answers each POST with `handle`. */
-async function serve(handle: StreamHandler, dispatcher?: Dispatcher): Promise<Fixture> {
+/**
+ * An h2c node:http2 server on 127.0.0.1 that reads each POST's body and answers it with
+ * `handle`. With `holdBodies` it reads no body until the test resumes the stream.
+ */
+async function serve(handle: StreamHandler, holdBodies = false): Promise<Fixture> {
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
-  const waiting: Array<(stream: http2.ServerHttp2Stream) => void> = [];
+  const read: Array<(stream: http2.ServerHttp2Stream) => void> = [];
+  const opened: Array<(stream: http2.ServerHttp2Stream) => void> = [];
   server.on('stream', (stream) => {
     stream.on('error', () => {});
-    stream.resume();
+    opened.shift()?.(stream);
+    if (!holdBodies) stream.resume();
     stream.on('end', () => {
-      waiting.shift()?.(stream);
+      read.shift()?.(stream);
       handle(stream);
     });
   });
@@ -52,20 +59,13 @@ async function serve(handle: StreamHandler, dispatcher?: Dispatcher): Promise<Fi
     for (const session of sessions) session.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
-  let handle_: DispatcherHandle | undefined;
-  if (dispatcher === undefined) {
-    handle_ = createOwnDispatcher({ origin, h2c: true, tls: undefined });
-    const owned = handle_;
-    closers.push(() => owned.close());
-  }
+  const handle_ = createOwnDispatcher({ origin, h2c: true, tls: undefined });
+  closers.push(() => handle_.close());
   return {
-    target: {
-      dispatcher: dispatcher ?? (handle_ as DispatcherHandle).dispatcher,
-      origin,
-      path: '/mcp',
-    },
+    target: { dispatcher: handle_.dispatcher, origin, path: '/mcp' },
     metrics: new ConnectionMetrics(origin),
-    nextStream: () => new Promise((resolve) => waiting.push(resolve)),
+    nextStream: () => new Promise((resolve) => read.push(resolve)),
+    nextOpened: () => new Promise((resolve) => opened.push(resolve)),
   };
 }
 
@@ -198,6 +198,32 @@ describe('sendPost (GuardedSend as the dispatch handler)', () => {
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
     await closed(stream);
     expect(stream.closed).toBe(true);
+  });
+
+  it('aborted while its body is going out: the reset waits until the body is out', async () => {
+    // The server reads nothing at first: a 1 MiB body waits for flow-control window.
+    const f = await serve(() => {
+      // Never answers.
+    }, true);
+    const opened = f.nextOpened();
+    const controller = new AbortController();
+    const big = Buffer.alloc(1 << 20, 'x');
+    const pending = sendPost(f.target, HEADERS, big, controller.signal, 1 << 20, f.metrics);
+    const settled = pending.catch((error: unknown) => error);
+    const stream = await opened;
+    const reason = new AbortedError();
+    controller.abort(reason);
+    // Resetting now could freeze the process (docs/undici-h2-abort-freeze.md): the abort is
+    // held until the body has gone out, which it does once the server reads it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.closed).toBe(false);
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.byteLength;
+    });
+    expect(await settled).toBe(reason);
+    await closed(stream);
+    expect(received).toBe(big.byteLength);
   });
 
   it('aborted while queued in undici: taken out of its queue at once (kQueuedAbort)', async () => {

@@ -103,7 +103,8 @@ export function sendPost(
  * - before the request starts (it is still queued: undici takes it out, no stream is opened);
  * - once the whole body has been handed over: the HTTP/2 stream's `finish` (Node emits it once
  *   nghttp2 took the data; undici reports `onRequestSent` for a buffer body as soon as it is
- *   queued, so the stream itself is watched, caught as it opens); over HTTP/1.1, `onRequestSent`;
+ *   queued, so the stream itself is kept, caught as it opens, and watched once an abort comes);
+ *   over HTTP/1.1, `onRequestSent`;
  * - once the response has started (the server read the body, or chose not to).
  * An abort that comes while the body is going out waits for one of these; the caller has
  * already moved on (its promise settled), only the stream's reset is late. A server that never
@@ -197,15 +198,13 @@ export class GuardedSend implements Handler, PostAnswer {
     return promise;
   }
 
-  /** The HTTP/2 stream undici opened for this request (see `starting`). */
+  /**
+   * The HTTP/2 stream undici opened for this request (see `starting`). It is only kept: its
+   * `finish` is listened to if an abort comes while the body may still be going out, so a
+   * request nobody aborts adds no listener.
+   */
   streamOpened(stream: ClientHttp2Stream): void {
-    if (this.#phase !== 'sending') return;
-    this.#stream = stream;
-    const done = (): void => {
-      if (this.#stream === stream) this.#sent();
-    };
-    stream.once('finish', done);
-    stream.once('close', done);
+    if (this.#phase === 'sending') this.#stream = stream;
   }
 
   // The dispatch handler.
@@ -343,7 +342,7 @@ export class GuardedSend implements Handler, PostAnswer {
     this.#aborted = true;
     this.#reason = abortError((this.#source as { reason?: unknown }).reason);
     if (this.#phase === 'sending') {
-      this.#abortHeld = true;
+      this.#holdAbort();
       return;
     }
     if (this.#phase === 'sent') {
@@ -355,6 +354,27 @@ export class GuardedSend implements Handler, PostAnswer {
     this.#cancelQueued = undefined;
     cancel?.(this.#reason);
   };
+
+  /**
+   * An abort while the body may be going out: passed on at once when the HTTP/2 stream has
+   * finished sending it, else once it does (or closes). Over HTTP/1.1 (no stream of ours), at
+   * `onRequestSent`.
+   */
+  #holdAbort(): void {
+    const stream = this.#stream;
+    if (stream !== undefined && (stream.writableFinished || stream.destroyed)) {
+      this.#abortHeld = true;
+      this.#sent();
+      return;
+    }
+    this.#abortHeld = true;
+    if (stream === undefined) return;
+    const done = (): void => {
+      if (this.#stream === stream) this.#sent();
+    };
+    stream.once('finish', done);
+    stream.once('close', done);
+  }
 
   #sent(): void {
     this.#stream = undefined;
