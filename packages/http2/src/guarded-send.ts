@@ -1,8 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import {
   AbortedError,
   type ConnectionMetrics,
@@ -12,6 +10,7 @@ import {
 import type { Dispatcher } from 'undici';
 import { type ContentKind, contentKind } from './content-kind.ts';
 import { type AbortEmitter, type HttpTarget, toTransportError } from './http.ts';
+import { kQueuedAbort } from './queued-abort.ts';
 import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
 
@@ -22,27 +21,6 @@ type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
 export const DISCARD_LIMIT = BODY_HIGH_WATER_MARK;
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * undici's `kQueuedAbort` (a private symbol of lib/core/symbols.js). A dispatcher that queues a
- * request (undici's Pool while it connects, the pool package's DispatchGate while the origin is
- * full) calls the option under this key with a function that takes the request out of its
- * queue; undici's own `request()` passes it, and `dispatch()` callers must pass it themselves.
- * Without it an abort waits until the request starts (it is then stopped before its stream
- * opens), holding its place in the queue meanwhile. Missing in another undici build: that wait.
- */
-const kQueuedAbort: symbol | undefined = (() => {
-  try {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve('undici');
-    const symbols = require(path.join(path.dirname(main), 'lib', 'core', 'symbols.js')) as {
-      kQueuedAbort?: unknown;
-    };
-    return typeof symbols.kQueuedAbort === 'symbol' ? symbols.kQueuedAbort : undefined;
-  } catch {
-    return undefined;
-  }
-})();
 
 /**
  * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
