@@ -14,7 +14,7 @@ export async function deleteSession(
   try {
     const pending = session.deleteHeaders();
     const headers = pending instanceof Promise ? await pending : pending;
-    const response = await sendHttp(target, 'DELETE', headers, null, controller.signal);
+    const response = await sendHttp(target, 'DELETE', headers, controller.signal);
     await response.body.dump().catch(noop);
     return response.statusCode;
   } catch {

@@ -16,21 +16,16 @@ import {
   SessionExpiredError,
   standardHeadersFor,
   TimeoutError,
+  UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import { CoarseDeadline, type DeadlineOwner } from './deadline-wheel.ts';
+import { sendPost } from './guarded-send.ts';
 import {
   type AbortEmitter,
-  contentKind,
-  contentTypeError,
-  destroyBody,
-  discardBody,
+  answerStatusError,
   type HttpTarget,
   headerValue,
   noop,
-  type ResponseData,
-  readBody,
-  sendHttp,
-  statusError,
 } from './http.ts';
 import type { SlotWaiter } from './limiter.ts';
 import type { ResolvedHttp2ConnectionOptions } from './options.ts';
@@ -73,8 +68,8 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
   readonly method: string;
   readonly promise: Promise<JsonRpcResponse>;
   #host: ExchangeHost;
-  #body: string;
-  #bodyBytes: number;
+  /** The request's JSON, encoded once (a replay after a 404 sends the same bytes). */
+  #body: Buffer;
   #options: RequestOptions | undefined;
   #progressToken: unknown;
   #startedAt: number;
@@ -99,8 +94,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
     this.#host = host;
     this.id = message.id;
     this.method = message.method;
-    this.#body = JSON.stringify(message);
-    this.#bodyBytes = Buffer.byteLength(this.#body);
+    this.#body = Buffer.from(JSON.stringify(message));
     this.#options = options;
     const params = message.params as { _meta?: { progressToken?: unknown } } | undefined;
     this.#progressToken = params?._meta?.progressToken;
@@ -221,27 +215,35 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
       const headers = pending instanceof Promise ? await pending : pending;
       if (this.#settled) return;
       this.#sent = true;
-      host.metrics.bytesSent(this.#bodyBytes);
+      host.metrics.bytesSent(this.#body.byteLength);
       const standard = this.#standardHeaders;
       const own = withOwnHeaders(
         standard === undefined ? headers : { ...headers, ...standard },
         this.#options?.headers,
       );
-      const response = await sendHttp(host.target, 'POST', own, this.#body, this);
+      const answer = await sendPost(
+        host.target,
+        own,
+        this.#body,
+        this,
+        host.options.maxResponseBytes,
+        host.metrics,
+      );
       if (this.#settled) {
-        destroyBody(response.body);
+        answer.body?.destroy();
         return;
       }
-      const status = response.statusCode;
+      const status = answer.statusCode;
       if (status >= 200 && status < 300 && status !== 202 && status !== 204) {
-        if (isInitialize) this.#sessionHeader = headerValue(response.headers, 'mcp-session-id');
-        const kind = contentKind(response.headers['content-type']);
-        if (kind === 'json') return this.#readJson(response);
-        if (kind === 'sse') return readSseResponse(host, response.body, this);
-        throw contentTypeError(response, POST_SUCCESS_TYPES);
+        if (isInitialize) this.#sessionHeader = headerValue(answer.headers, 'mcp-session-id');
+        if (answer.kind === 'json') return this.#readJson(answer.bytes);
+        if (answer.body !== undefined) return readSseResponse(host, answer.body, this);
+        throw new UnexpectedContentTypeError(
+          headerValue(answer.headers, 'content-type'),
+          POST_SUCCESS_TYPES,
+        );
       }
       if (status === 404 && sessionId !== undefined) {
-        discardBody(response.body);
         if (host.options.reinitialize && !replayed) {
           replayed = true;
           await host.reinitialize(generation);
@@ -251,17 +253,15 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
         throw new SessionExpiredError(sessionId);
       }
       // A 2026-07-28 server answers a rejected request with a JSON-RPC error (HTTP 400/404).
-      if (standard !== undefined && contentKind(response.headers['content-type']) === 'json') {
-        return this.#readJson(response);
+      if (standard !== undefined && answer.kind === 'json' && !answer.truncated) {
+        return this.#readJson(answer.bytes);
       }
-      throw await statusError(response, host.metrics);
+      throw answerStatusError(answer);
     }
   }
 
-  async #readJson(response: ResponseData): Promise<void> {
-    const host = this.#host;
-    const bytes = await readBody(response, host.metrics, host.options.maxResponseBytes);
-    if (this.#settled) return;
+  /** Routes the messages of a JSON answer, read whole by the handler: parsed once. */
+  async #readJson(bytes: Buffer): Promise<void> {
     const messages = parseMessages(bytes);
     if (messages.length === 1 && this.#options?.keepRawResponse === true) {
       keepRawJson(messages[0] as JsonRpcMessage, bytes);

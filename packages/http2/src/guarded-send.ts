@@ -1,10 +1,26 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
-import { Dispatcher } from 'undici';
-import type { AbortEmitter } from './http.ts';
+import {
+  AbortedError,
+  type ConnectionMetrics,
+  ResponseTooLargeError,
+  TransportError,
+} from '@mcp/connection-core';
+import type { Dispatcher } from 'undici';
+import { type ContentKind, contentKind } from './content-kind.ts';
+import { type AbortEmitter, type HttpTarget, toTransportError } from './http.ts';
+import { kQueuedAbort } from './queued-abort.ts';
+import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
+import type { HeaderRecord } from './session.ts';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
+
+/** Bytes kept of a body nobody parses (an error status, another type): enough for an excerpt. */
+export const DISCARD_LIMIT = BODY_HIGH_WATER_MARK;
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
@@ -21,8 +37,41 @@ function onStreamCreated(message: unknown): void {
   send.streamOpened((message as { stream: ClientHttp2Stream }).stream);
 }
 
+/** A POST's answer: its status and headers, and its body read whole or still arriving. */
+export interface PostAnswer {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly kind: ContentKind;
+  /** The whole body (empty when `body` streams it); its first bytes only when `truncated`. */
+  readonly bytes: Buffer;
+  /** More came than was kept (a body nobody parses, past DISCARD_LIMIT); the rest was dropped. */
+  readonly truncated: boolean;
+  /** A 2xx SSE answer, read as it arrives; undefined for every other answer. */
+  readonly body: StreamedBody | undefined;
+}
+
 /**
- * What a request with a body needs so that aborting it can never freeze the process.
+ * POSTs `body` (JSON, encoded once by the caller) and resolves once the answer is known: a 2xx `application/json` answer (and any
+ * other that is not a 2xx SSE stream) when its whole body came, a 2xx `text/event-stream`
+ * answer at its headers, with a StreamedBody. A JSON body past `maxJsonBytes` rejects with
+ * ResponseTooLargeError; with `maxJsonBytes` undefined every body is only skimmed (kept up to
+ * DISCARD_LIMIT). A request or body that breaks rejects with TransportError
+ * ("POST <path> failed"); aborting `signal` rejects with its reason.
+ */
+export function sendPost(
+  target: HttpTarget,
+  headers: HeaderRecord,
+  body: Buffer,
+  signal: AbortEmitter | AbortSignal | undefined,
+  maxJsonBytes: number | undefined,
+  metrics: ConnectionMetrics,
+): Promise<PostAnswer> {
+  return new GuardedSend(target, signal, maxJsonBytes, metrics).send(headers, body);
+}
+
+/**
+ * One POST: the handler undici's dispatcher calls, the reader of its answer and the guard that
+ * keeps aborting it from freezing the process.
  *
  * undici 8.13.1 aborts an HTTP/2 request by `stream.close()` (RST_STREAM with NO_ERROR) and a
  * synchronous `destroy()`. When part of the request body is still waiting for flow-control
@@ -32,137 +81,125 @@ function onStreamCreated(message: unknown): void {
  * - before the request starts (it is still queued: undici takes it out, no stream is opened);
  * - once the whole body has been handed over: the HTTP/2 stream's `finish` (Node emits it once
  *   nghttp2 took the data; undici reports `onRequestSent` for a buffer body as soon as it is
- *   queued, so the stream itself is watched, caught as it opens); over HTTP/1.1, `onRequestSent`;
+ *   queued, so the stream itself is kept, caught as it opens, and watched once an abort comes);
+ *   over HTTP/1.1, `onRequestSent`;
  * - once the response has started (the server read the body, or chose not to).
  * An abort that comes while the body is going out waits for one of these; the caller has
  * already moved on (its promise settled), only the stream's reset is late. A server that never
  * opens its window keeps that stream until the connection closes.
  *
  * The body is a buffer, not a stream: a stream body costs undici a `pipeline()` per request
- * (an AbortController, a DOMException when it ends, end-of-stream listeners).
- *
- * One object per request: the dispatcher undici's `request()` dispatches through, the handler
- * the real dispatcher calls (to see the request start, its body sent and its response begin)
- * and the signal undici watches.
+ * (an AbortController, a DOMException when it ends, end-of-stream listeners). The answer is
+ * read here too, with no stream object: a JSON body is gathered as Buffers and joined once.
  */
-export class GuardedSend implements AbortEmitter, Handler {
-  readonly #dispatcher: Dispatcher;
-  readonly #source: AbortEmitter | AbortSignal;
-  #listeners: Array<() => void> = [];
+export class GuardedSend implements Handler, PostAnswer {
+  statusCode = 0;
+  headers: IncomingHttpHeaders = {};
+  kind: ContentKind = 'other';
+  bytes: Buffer = EMPTY;
+  truncated = false;
+  body: StreamedBody | undefined;
+
+  readonly #target: HttpTarget;
+  readonly #source: AbortEmitter | AbortSignal | undefined;
+  readonly #maxJsonBytes: number | undefined;
+  readonly #metrics: ConnectionMetrics;
+  #resolve!: (answer: PostAnswer) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #controller: Controller | undefined;
   #phase: 'queued' | 'sending' | 'sent' = 'queued';
+  #aborted = false;
   #abortHeld = false;
-  #answered = false;
   #subscribed = false;
-  #reason: unknown;
-  #handler: Handler | undefined;
+  #reason: Error | undefined;
+  #cancelQueued: ((reason: unknown) => void) | undefined;
   /** The HTTP/2 stream of the latest attempt, while its body may still be going out. */
   #stream: ClientHttp2Stream | undefined;
+  // The body being gathered: its chunks, their length, and how much may be kept.
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #keepLimit = 0;
+  #overLimitFails = false;
 
-  constructor(dispatcher: Dispatcher, source: AbortEmitter | AbortSignal) {
-    this.#dispatcher = dispatcher;
+  constructor(
+    target: HttpTarget,
+    source: AbortEmitter | AbortSignal | undefined,
+    maxJsonBytes: number | undefined,
+    metrics: ConnectionMetrics,
+  ) {
+    this.#target = target;
     this.#source = source;
+    this.#maxJsonBytes = maxJsonBytes;
+    this.#metrics = metrics;
   }
 
-  /** Sends through undici's `request()`, with this object as dispatcher and signal. */
-  request(
-    options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
-    body: string,
-  ): Promise<Dispatcher.ResponseData> {
+  send(headers: HeaderRecord, body: Buffer): Promise<PostAnswer> {
     if (!watching) {
       watching = true;
       diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
     }
-    return Dispatcher.prototype.request.call<
-      Dispatcher,
-      [Dispatcher.RequestOptions],
-      Promise<Dispatcher.ResponseData>
-    >(this as unknown as Dispatcher, {
-      ...options,
-      body: Buffer.from(body),
-      signal: this as unknown as AbortSignal,
+    const promise = new Promise<PostAnswer>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
-  }
-
-  /** The HTTP/2 stream undici opened for this request (see `starting`). */
-  streamOpened(stream: ClientHttp2Stream): void {
-    if (this.#phase !== 'sending') return;
-    this.#stream = stream;
-    const done = (): void => {
-      if (this.#stream === stream) this.#sent();
+    const source = this.#source;
+    if (source !== undefined) {
+      if ((source as { aborted?: boolean }).aborted === true) {
+        this.#aborted = true;
+        this.#reason = abortError((source as { reason?: unknown }).reason);
+        this.#settle(this.#reason);
+        return promise;
+      }
+      this.#subscribed = true;
+      subscribe(source, this.#onSourceAbort);
+    }
+    const target = this.#target;
+    const options: Dispatcher.DispatchOptions = {
+      origin: target.origin,
+      path: target.path,
+      method: 'POST',
+      headers,
+      body,
+      // The request's deadline covers both; an SSE answer may stay quiet for long.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     };
-    stream.once('finish', done);
-    stream.once('close', done);
+    if (source !== undefined && kQueuedAbort !== undefined) {
+      (options as unknown as Record<symbol, unknown>)[kQueuedAbort] = this.#onQueued;
+    }
+    try {
+      target.dispatcher.dispatch(options, this);
+    } catch (error) {
+      this.onResponseError(undefined, error as Error);
+    }
+    return promise;
   }
 
   /**
-   * True when `error` is undici refusing this request because of a GOAWAY that came before the
-   * server took its stream (undici replays such a request itself only when its body is a
-   * buffer), and nobody aborted it: sending it again cannot make the server process it twice.
+   * The HTTP/2 stream undici opened for this request (see `starting`). It is only kept: its
+   * `finish` is listened to if an abort comes while the body may still be going out, so a
+   * request nobody aborts adds no listener.
    */
-  refusedByGoaway(error: unknown): boolean {
-    if (this.#answered || this.#reason !== undefined || !(error instanceof Error)) return false;
-    return error.message.startsWith('HTTP/2: "GOAWAY" frame received');
+  streamOpened(stream: ClientHttp2Stream): void {
+    if (this.#phase === 'sending') this.#stream = stream;
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Handler): boolean {
-    this.#handler = handler;
-    return this.#dispatcher.dispatch(options, this);
-  }
+  // The dispatch handler.
 
-  // AbortEmitter, for undici: what it registers here waits on the source's abort.
-  get reason(): unknown {
-    return this.#reason;
-  }
-  on(_event: 'abort', listener: () => void): this {
-    this.#listeners.push(listener);
-    if (!this.#subscribed) {
-      this.#subscribed = true;
-      subscribe(this.#source, this.#onSourceAbort);
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    this.#cancelQueued = undefined;
+    if (this.#aborted) {
+      // Aborted while queued where no dispatcher could take it out: no stream is open yet.
+      controller.abort(this.#reason as Error);
+      return;
     }
-    return this;
-  }
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener);
-  }
-  removeListener(_event: 'abort', listener: () => void): this {
-    const i = this.#listeners.indexOf(listener);
-    if (i !== -1) this.#listeners.splice(i, 1);
-    if (this.#listeners.length === 0 && this.#subscribed) {
-      this.#subscribed = false;
-      unsubscribe(this.#source, this.#onSourceAbort);
-    }
-    return this;
-  }
-
-  #onSourceAbort = (): void => {
-    this.#reason = (this.#source as { reason?: unknown }).reason;
-    if (this.#phase === 'sending') this.#abortHeld = true;
-    else this.#emitAbort();
-  };
-
-  #emitAbort(): void {
-    this.#abortHeld = false;
-    for (const listener of this.#listeners.splice(0)) listener();
-    if (this.#subscribed) {
-      this.#subscribed = false;
-      unsubscribe(this.#source, this.#onSourceAbort);
-    }
-  }
-
-  #sent(): void {
-    this.#stream = undefined;
-    this.#phase = 'sent';
-    if (this.#abortHeld) this.#emitAbort();
-  }
-
-  // The handler undici's `request()` gave `dispatch()`: every event goes on to it, and the
-  // phases above are read on the way (this object is the handler undici's dispatcher sees).
-  onRequestStart(controller: Controller, context: unknown): void {
     this.#phase = 'sending';
     this.#stream = undefined;
     starting = this;
-    this.#handler?.onRequestStart?.(controller, context);
   }
+
   /**
    * undici queued the whole body. Over HTTP/2 it may still wait for window: the stream's
    * `finish` says when it went out. With no stream of ours (HTTP/1.1), it is sent.
@@ -172,35 +209,170 @@ export class GuardedSend implements AbortEmitter, Handler {
     const stream = this.#stream;
     if (stream === undefined || stream.writableFinished || stream.destroyed) this.#sent();
   }
-  onRequestUpgrade(...args: Parameters<NonNullable<Handler['onRequestUpgrade']>>): void {
-    this.#handler?.onRequestUpgrade?.(...args);
-  }
-  onResponseStart(
-    controller: Controller,
-    statusCode: number,
-    headers: Parameters<NonNullable<Handler['onResponseStart']>>[2],
-    statusMessage?: string,
-  ): void {
-    this.#handler?.onResponseStart?.(controller, statusCode, headers, statusMessage);
+
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
-    this.#answered = true;
     this.#sent();
+    // An abort held while the body went out has just been passed on: nothing more to read.
+    if (this.#settled) return;
+    this.statusCode = statusCode;
+    this.headers = headers;
+    const kind = contentKind(headers['content-type']);
+    this.kind = kind;
+    const success =
+      statusCode >= 200 && statusCode < 300 && statusCode !== 202 && statusCode !== 204;
+    if (success && kind === 'sse') {
+      this.body = new StreamedBody(controller);
+      this.#settle(undefined);
+      return;
+    }
+    const maxJson = this.#maxJsonBytes;
+    if (kind === 'json' && maxJson !== undefined) {
+      this.#keepLimit = maxJson;
+      this.#overLimitFails = success;
+      if (success && Number(headers['content-length']) > maxJson) {
+        controller.abort(new ResponseTooLargeError(maxJson));
+      }
+    } else {
+      this.#keepLimit = DISCARD_LIMIT;
+    }
   }
+
   onResponseData(controller: Controller, chunk: Buffer): void {
-    this.#handler?.onResponseData?.(controller, chunk);
+    const body = this.body;
+    if (body !== undefined) {
+      body.push(chunk);
+      return;
+    }
+    if (this.#settled) return;
+    const length = this.#length + chunk.byteLength;
+    if (length <= this.#keepLimit) {
+      this.#length = length;
+      this.#chunks.push(chunk);
+      return;
+    }
+    if (this.#overLimitFails) {
+      this.#metrics.bytesReceived(length);
+      controller.abort(new ResponseTooLargeError(this.#keepLimit));
+      return;
+    }
+    // Nobody parses this body: keep its beginning, let the rest go.
+    this.#chunks.push(chunk.subarray(0, this.#keepLimit - this.#length));
+    this.#length = this.#keepLimit;
+    this.truncated = true;
+    this.#finish();
+    controller.abort(new TransportError('The rest of the response body was discarded'));
   }
-  onResponseEnd(
-    controller: Controller,
-    trailers: Parameters<NonNullable<Handler['onResponseEnd']>>[1],
-  ): void {
-    this.#handler?.onResponseEnd?.(controller, trailers);
+
+  onResponseEnd(): void {
+    this.#unsubscribe();
+    const body = this.body;
+    if (body !== undefined) body.end();
+    else this.#finish();
   }
-  onResponseError(controller: Controller, error: Error): void {
+
+  onResponseError(_controller: Controller | undefined, error: Error): void {
     this.#stream = undefined;
     this.#phase = 'sent';
     this.#abortHeld = false;
-    this.#handler?.onResponseError?.(controller, error);
+    this.#cancelQueued = undefined;
+    this.#unsubscribe();
+    const body = this.body;
+    if (body !== undefined) body.fail(error);
+    else this.#settle(error);
   }
+
+  /** Joins the gathered chunks (once) and resolves. */
+  #finish(): void {
+    if (this.#settled) return;
+    const chunks = this.#chunks;
+    const length = this.#length;
+    this.#metrics.bytesReceived(length);
+    this.bytes =
+      chunks.length === 1
+        ? (chunks[0] as Buffer)
+        : chunks.length === 0
+          ? EMPTY
+          : Buffer.concat(chunks, length);
+    this.#chunks = [];
+    this.#settle(undefined);
+  }
+
+  #settle(error: Error | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (error === undefined) this.#resolve(this);
+    else if (this.#aborted && error === this.#reason) this.#reject(error);
+    else this.#reject(toTransportError(error, `POST ${this.#target.path} failed`));
+  }
+
+  // The abort guard.
+
+  /** Set by a dispatcher while the request waits in its queue (see kQueuedAbort). */
+  #onQueued = (cancel: (reason: unknown) => void): void => {
+    if (this.#aborted) cancel(this.#reason);
+    else this.#cancelQueued = cancel;
+  };
+
+  #onSourceAbort = (): void => {
+    this.#subscribed = false;
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = abortError((this.#source as { reason?: unknown }).reason);
+    if (this.#phase === 'sending') {
+      this.#holdAbort();
+      return;
+    }
+    if (this.#phase === 'sent') {
+      this.#controller?.abort(this.#reason as Error);
+      return;
+    }
+    // Queued: taken out of the dispatcher's queue now, or stopped as it starts.
+    const cancel = this.#cancelQueued;
+    this.#cancelQueued = undefined;
+    cancel?.(this.#reason);
+  };
+
+  /**
+   * An abort while the body may be going out: passed on at once when the HTTP/2 stream has
+   * finished sending it, else once it does (or closes). Over HTTP/1.1 (no stream of ours), at
+   * `onRequestSent`.
+   */
+  #holdAbort(): void {
+    const stream = this.#stream;
+    if (stream !== undefined && (stream.writableFinished || stream.destroyed)) {
+      this.#abortHeld = true;
+      this.#sent();
+      return;
+    }
+    this.#abortHeld = true;
+    if (stream === undefined) return;
+    const done = (): void => {
+      if (this.#stream === stream) this.#sent();
+    };
+    stream.once('finish', done);
+    stream.once('close', done);
+  }
+
+  #sent(): void {
+    this.#stream = undefined;
+    this.#phase = 'sent';
+    if (this.#abortHeld) {
+      this.#abortHeld = false;
+      this.#controller?.abort(this.#reason as Error);
+    }
+  }
+
+  #unsubscribe(): void {
+    if (!this.#subscribed) return;
+    this.#subscribed = false;
+    unsubscribe(this.#source as AbortEmitter | AbortSignal, this.#onSourceAbort);
+  }
+}
+
+/** What an abort rejects with: the source's reason when it is an Error. */
+function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new AbortedError({ cause: reason });
 }
 
 function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
@@ -211,24 +383,4 @@ function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): vo
 function unsubscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
   if ('removeEventListener' in source) source.removeEventListener('abort', listener);
   else source.removeListener('abort', listener);
-}
-
-/**
- * Sends one request with a body through GuardedSend. A request refused by a GOAWAY is sent once
- * more on the next connection, as undici does for buffer bodies (MAX_GOAWAY_REPLAY_ATTEMPTS 1).
- */
-export async function sendGuarded(
-  dispatcher: Dispatcher,
-  signal: AbortEmitter | AbortSignal,
-  options: Omit<Dispatcher.RequestOptions, 'signal' | 'body'>,
-  body: string,
-): Promise<Dispatcher.ResponseData> {
-  for (let attempt = 0; ; attempt++) {
-    const send = new GuardedSend(dispatcher, signal);
-    try {
-      return await send.request(options, body);
-    } catch (error) {
-      if (attempt >= 1 || !send.refusedByGoaway(error)) throw error;
-    }
-  }
 }

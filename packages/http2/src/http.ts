@@ -3,16 +3,17 @@ import {
   type ConnectionMetrics,
   HttpStatusError,
   isMcpConnectionError,
-  ResponseTooLargeError,
   TransportError,
-  UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
-import { sendGuarded } from './guarded-send.ts';
+import type { StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
 
 export type ResponseData = Dispatcher.ResponseData;
+/** The body of a GET or DELETE (undici's). */
 export type ResponseBody = ResponseData['body'];
+/** An SSE body: a POST's answer (read by our handler) or a GET's (undici's). */
+export type SseBody = ResponseBody | StreamedBody;
 
 /** Where requests go: the dispatcher, the origin and the endpoint's path (with query). */
 export interface HttpTarget {
@@ -32,32 +33,26 @@ export interface AbortEmitter {
 }
 
 /**
- * Sends one HTTP request. undici's own header and body timers are off (0): the request's
- * deadline covers both, and an idle SSE stream must not be cut by `bodyTimeout`. A request
- * with a body and a signal goes through GuardedSend, so that aborting it never resets a stream
- * whose body may still be going out.
+ * Sends one request without a body (GET, DELETE) with undici's `request()`. undici's own header
+ * and body timers are off (0): the request's deadline covers both, and an idle SSE stream must
+ * not be cut by `bodyTimeout`. POSTs go through `sendPost()` (guarded-send.ts).
  */
 export async function sendHttp(
   target: HttpTarget,
-  method: 'POST' | 'GET' | 'DELETE',
+  method: 'GET' | 'DELETE',
   headers: HeaderRecord,
-  body: string | null,
   signal: AbortEmitter | AbortSignal | undefined,
 ): Promise<ResponseData> {
-  const options = {
-    origin: target.origin,
-    path: target.path,
-    method,
-    headers,
-    body,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  };
   try {
-    if (body !== null && signal !== undefined) {
-      return await sendGuarded(target.dispatcher, signal, options, body);
-    }
-    return await target.dispatcher.request({ ...options, signal: signal as AbortSignal });
+    return await target.dispatcher.request({
+      origin: target.origin,
+      path: target.path,
+      method,
+      headers,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      signal: signal as AbortSignal,
+    });
   } catch (cause) {
     throw toTransportError(cause, `${method} ${target.path} failed`);
   }
@@ -68,60 +63,9 @@ export function toTransportError(cause: unknown, message: string): Error {
   return new TransportError(message, { cause });
 }
 
-export type ContentKind = 'json' | 'sse' | 'other';
-
-/** Classifies a Content-Type header without allocating in the common (lower-case) case. */
-export function contentKind(contentType: string | string[] | undefined): ContentKind {
-  if (typeof contentType !== 'string') return 'other';
-  if (contentType.startsWith('application/json')) return 'json';
-  if (contentType.startsWith('text/event-stream')) return 'sse';
-  const lower = contentType.trimStart().toLowerCase();
-  if (lower.startsWith('application/json')) return 'json';
-  if (lower.startsWith('text/event-stream')) return 'sse';
-  return 'other';
-}
-
 export function headerValue(headers: ResponseData['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Reads a whole body of at most `limit` bytes, counting its bytes. */
-export async function readBody(
-  response: ResponseData,
-  metrics: ConnectionMetrics,
-  limit: number,
-): Promise<Uint8Array> {
-  const { body } = response;
-  const declared = Number(headerValue(response.headers, 'content-length'));
-  if (declared > limit) {
-    destroyBody(body);
-    throw new ResponseTooLargeError(limit);
-  }
-  try {
-    if (declared >= 0) {
-      const bytes = await body.bytes();
-      metrics.bytesReceived(bytes.byteLength);
-      return bytes;
-    }
-    // No length given: count while reading, and stop at the limit.
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of body) {
-      const buffer = chunk as Buffer;
-      length += buffer.byteLength;
-      metrics.bytesReceived(buffer.byteLength);
-      if (length > limit) {
-        destroyBody(body);
-        throw new ResponseTooLargeError(limit);
-      }
-      chunks.push(buffer);
-    }
-    return Buffer.concat(chunks, length);
-  } catch (cause) {
-    if (cause instanceof ResponseTooLargeError) throw cause;
-    throw toTransportError(cause, 'Reading the response body failed');
-  }
 }
 
 /** Reads what is needed for an error excerpt, then lets the rest of the body go. */
@@ -154,8 +98,8 @@ export function discardBody(body: ResponseBody): void {
 }
 
 /** Stops a body that may never end (an SSE stream): on HTTP/2 this resets its stream. */
-export function destroyBody(body: ResponseBody): void {
-  body.on('error', noop);
+export function destroyBody(body: SseBody): void {
+  if ('on' in body) body.on('error', noop);
   if (!body.destroyed) body.destroy();
 }
 
@@ -167,10 +111,15 @@ export async function statusError(
   return new HttpStatusError(response.statusCode, flatHeaders(response.headers), excerpt);
 }
 
-export function contentTypeError(response: ResponseData, expected: string): Error {
-  response.body.on('error', noop);
-  response.body.destroy();
-  return new UnexpectedContentTypeError(headerValue(response.headers, 'content-type'), expected);
+/** The HttpStatusError of a POST's answer, its excerpt from the body gathered. */
+export function answerStatusError(answer: {
+  statusCode: number;
+  headers: ResponseData['headers'];
+  bytes: Buffer;
+}): HttpStatusError {
+  const { bytes } = answer;
+  const excerpt = bytes.toString('utf8', 0, Math.min(bytes.byteLength, BODY_EXCERPT_LIMIT * 4));
+  return new HttpStatusError(answer.statusCode, flatHeaders(answer.headers), excerpt);
 }
 
 function flatHeaders(headers: ResponseData['headers']): Record<string, string> {

@@ -6,7 +6,8 @@ import {
   type SendOptions,
   SessionExpiredError,
 } from '@mcp/connection-core';
-import { discardBody, type HttpTarget, noop, sendHttp, statusError } from './http.ts';
+import { sendPost } from './guarded-send.ts';
+import { answerStatusError, type HttpTarget } from './http.ts';
 import { type SessionMark, type SessionState, withOwnHeaders } from './session.ts';
 
 /** What sending a notification or a response needs from the connection. */
@@ -47,8 +48,8 @@ export async function sendOneWay(
   how: OneWayOptions,
 ): Promise<void> {
   const signal = options?.signal;
-  const body = JSON.stringify(message);
-  const bytes = Buffer.byteLength(body);
+  const body = Buffer.from(JSON.stringify(message));
+  const bytes = body.byteLength;
   const lost = host.lostSession;
   if (lost !== undefined) throw new SessionExpiredError(lost);
   const session = host.session;
@@ -68,21 +69,20 @@ export async function sendOneWay(
       options?.headers,
     );
     host.metrics.bytesSent(bytes);
-    let response: Awaited<ReturnType<typeof sendHttp>>;
+    let answer: Awaited<ReturnType<typeof sendPost>>;
     try {
-      response = await sendHttp(host.target, 'POST', headers, body, signal);
+      // Nothing parses the answer: its body is only skimmed (maxJsonBytes undefined).
+      answer = await sendPost(host.target, headers, body, signal, undefined, host.metrics);
     } catch (cause) {
       if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
       if (host.closed) throw new ConnectionClosedError(undefined, { cause });
       throw cause;
     }
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) {
-      await response.body.dump().catch(noop);
-      return;
-    }
+    // A stream for a message that expects no answer: nothing reads it.
+    answer.body?.destroy();
+    const status = answer.statusCode;
+    if (status >= 200 && status < 300) return;
     if (status === 404 && sessionId !== undefined) {
-      discardBody(response.body);
       if (how.mayReplay && host.options.reinitialize && !replayed) {
         replayed = true;
         await host.reinitialize(generation);
@@ -90,6 +90,6 @@ export async function sendOneWay(
       }
       throw new SessionExpiredError(sessionId);
     }
-    throw await statusError(response, host.metrics);
+    throw answerStatusError(answer);
   }
 }

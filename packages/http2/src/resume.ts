@@ -1,7 +1,7 @@
 import { type ConnectionMetrics, SessionExpiredError } from '@mcp/connection-core';
+import { contentKind } from './content-kind.ts';
 import {
   type AbortEmitter,
-  contentKind,
   discardBody,
   type HttpTarget,
   type ResponseBody,
@@ -35,7 +35,7 @@ export async function reopenResponseStream(
   const headers = withOwnHeaders(pending instanceof Promise ? await pending : pending, ownHeaders);
   let response: ResponseData;
   try {
-    response = await sendHttp(host.target, 'GET', headers, null, signal);
+    response = await sendHttp(host.target, 'GET', headers, signal);
   } catch (error) {
     if (signal.settled) throw error;
     return undefined;

@@ -6,9 +6,9 @@ import type {
   MessageQueue,
 } from '@mcp/connection-core';
 import { backoffDelayMs } from './backoff.ts';
+import { contentKind } from './content-kind.ts';
 import {
   type AbortEmitter,
-  contentKind,
   destroyBody,
   discardBody,
   type HttpTarget,
@@ -207,7 +207,7 @@ export class ServerStream implements AbortEmitter {
       const pending = host.session.getHeaders(this.#cursor.lastEventId);
       const headers = pending instanceof Promise ? await pending : pending;
       if (this.#stopped) return undefined;
-      return await sendHttp(host.target, 'GET', headers, null, this);
+      return await sendHttp(host.target, 'GET', headers, this);
     } catch {
       return undefined;
     }

@@ -5,7 +5,7 @@ import {
   parseMessage,
 } from '@mcp/connection-core';
 import { parseSseStream } from '@mcp/sse';
-import type { ResponseBody } from './http.ts';
+import type { SseBody } from './http.ts';
 
 /** Where a stream got to: what to resume from and how long the server asked us to wait. */
 export interface StreamCursor {
@@ -23,7 +23,7 @@ export interface StreamCursor {
  * rejects when it broke.
  */
 export async function readSseMessages(
-  body: ResponseBody,
+  body: SseBody,
   cursor: StreamCursor,
   metrics: ConnectionMetrics,
   onMessage: (message: JsonRpcMessage) => boolean | Promise<boolean>,
@@ -53,7 +53,7 @@ export async function readSseMessages(
 }
 
 async function* countBytes(
-  body: ResponseBody,
+  body: SseBody,
   metrics: ConnectionMetrics,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   try {

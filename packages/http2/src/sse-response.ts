@@ -7,7 +7,7 @@ import {
   TransportError,
 } from '@mcp/connection-core';
 import { backoffDelayMs } from './backoff.ts';
-import { type AbortEmitter, destroyBody, type HttpTarget, type ResponseBody } from './http.ts';
+import { type AbortEmitter, destroyBody, type HttpTarget, type SseBody } from './http.ts';
 import type { ReconnectionOptions } from './options.ts';
 import { reopenResponseStream } from './resume.ts';
 import type { SessionState } from './session.ts';
@@ -40,12 +40,12 @@ export interface SseResponseReader extends AbortEmitter {
  */
 export async function readSseResponse(
   host: SseResponseHost,
-  first: ResponseBody,
+  first: SseBody,
   reader: SseResponseReader,
 ): Promise<void> {
   const reconnection = host.options.reconnection;
   const cursor: StreamCursor = { lastEventId: undefined, retryMs: undefined };
-  let body: ResponseBody | undefined = first;
+  let body: SseBody | undefined = first;
   let attempts = 0;
   let cause: unknown;
   // While the caller's onMessage has a message pending, the body is not read: the server's
