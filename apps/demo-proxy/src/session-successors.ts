@@ -1,3 +1,5 @@
+import { BoundedMap } from '@mcp/connection-core';
+
 /**
  * What one replica learned about upstream sessions that sealed tokens name: the token it now
  * serves one under (after re-initializing it, or re-sealing it), or that the session was
@@ -8,28 +10,19 @@
 export const ENDED = Symbol('ended');
 
 export class SessionSuccessors {
-  readonly #limit: number;
-  readonly #next = new Map<string, string | typeof ENDED>();
+  readonly #next: BoundedMap<string, string | typeof ENDED>;
 
   constructor(limit: number) {
-    this.#limit = limit;
+    this.#next = new BoundedMap(limit);
   }
 
   /** The token that replaced the upstream session `key`, ENDED, or undefined when none did. */
   get(key: string): string | typeof ENDED | undefined {
-    const next = this.#next.get(key);
-    if (next === undefined) return undefined;
-    this.#next.delete(key);
-    this.#next.set(key, next);
-    return next;
+    return this.#next.touch(key);
   }
 
   set(key: string, next: string | typeof ENDED): void {
-    this.#next.delete(key);
     this.#next.set(key, next);
-    if (this.#next.size > this.#limit) {
-      this.#next.delete(this.#next.keys().next().value as string);
-    }
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 import './node-guard.ts';
 
+export * from './bounded-map.ts';
 export * from './connection.ts';
 export * from './deadline.ts';
 export * from './era.ts';

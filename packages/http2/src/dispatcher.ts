@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { BoundedMap } from '@mcp/connection-core';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
 import { type FlowControlOptions, h2FlowControl } from './flow-control.ts';
 import { type HttpProtocol, http2ClientFactory } from './http2-clients.ts';
@@ -75,7 +76,7 @@ interface ConnectedMessage {
 /** Origins remembered at most; the oldest is forgotten first. */
 const MAX_KNOWN_ORIGINS = 4096;
 /** The protocol of the latest connection undici made to each origin (`https:` + host). */
-const protocolByOrigin = new Map<string, HttpProtocol>();
+const protocolByOrigin = new BoundedMap<string, HttpProtocol>(MAX_KNOWN_ORIGINS);
 let watching = false;
 
 /**
@@ -88,11 +89,7 @@ function watchConnections(): void {
   diagnosticsChannel.subscribe('undici:client:connected', (message) => {
     const { connectParams } = message as ConnectedMessage;
     const key = `${connectParams.protocol}//${connectParams.host}`;
-    protocolByOrigin.delete(key);
     protocolByOrigin.set(key, connectParams.version === 'h2' ? 'h2' : 'h1');
-    if (protocolByOrigin.size > MAX_KNOWN_ORIGINS) {
-      protocolByOrigin.delete(protocolByOrigin.keys().next().value as string);
-    }
   });
 }
 

@@ -1,4 +1,5 @@
 import {
+  BoundedMap,
   type DiscoverResult,
   eraOf,
   type JsonRpcId,
@@ -83,7 +84,7 @@ export class SessionState {
   initializeRequest: JsonRpcRequest | undefined;
   initializedNotification: JsonRpcNotification | undefined;
   /** The session each server-to-client request arrived in, by its id, until it is answered. */
-  readonly #serverRequests = new Map<JsonRpcId, SessionMark>();
+  readonly #serverRequests = new BoundedMap<JsonRpcId, SessionMark>(MAX_REMEMBERED_SERVER_REQUESTS);
 
   constructor(headers: HeaderRecord | HeadersProvider | undefined) {
     if (typeof headers === 'function') {
@@ -151,11 +152,7 @@ export class SessionState {
 
   /** A server-to-client request arrived in the current session. */
   serverRequestArrived(id: JsonRpcId): void {
-    this.#serverRequests.delete(id);
     this.#serverRequests.set(id, { generation: this.generation, sessionId: this.#sessionId });
-    if (this.#serverRequests.size > MAX_REMEMBERED_SERVER_REQUESTS) {
-      this.#serverRequests.delete(this.#serverRequests.keys().next().value as JsonRpcId);
-    }
   }
 
   /**
