@@ -3,6 +3,7 @@
  * undefined when the request passes). Pure functions: no I/O.
  */
 import { isIP } from 'node:net';
+import { BoundedMap } from '@mcp/connection-core';
 
 export interface Rejection {
   status: number;
@@ -125,13 +126,30 @@ function accepts(ranges: readonly MediaRange[], type: string): boolean {
 }
 
 export interface AcceptedFormats {
-  json: boolean;
-  sse: boolean;
+  readonly json: boolean;
+  readonly sse: boolean;
 }
+
+const ANY_FORMAT: AcceptedFormats = { json: true, sse: true };
+/**
+ * A client sends the same Accept header on every request: its formats are parsed once. Bounded,
+ * since the header is the client's to choose.
+ */
+const formatsByAccept = new BoundedMap<string, AcceptedFormats>(64);
 
 /** What the client accepts. A missing Accept header accepts anything. */
 export function acceptedFormats(accept: string | undefined): AcceptedFormats {
-  if (accept === undefined || accept.trim() === '') return { json: true, sse: true };
+  if (accept === undefined) return ANY_FORMAT;
+  let formats = formatsByAccept.get(accept);
+  if (formats === undefined) {
+    formats = parseFormats(accept);
+    formatsByAccept.set(accept, formats);
+  }
+  return formats;
+}
+
+function parseFormats(accept: string): AcceptedFormats {
+  if (accept.trim() === '') return ANY_FORMAT;
   const ranges = parseAccept(accept);
   return { json: accepts(ranges, 'application/json'), sse: accepts(ranges, 'text/event-stream') };
 }
