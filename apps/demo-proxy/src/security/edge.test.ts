@@ -181,6 +181,37 @@ describe('stream limits', () => {
     expect(await edgeCount(h, 'write_timeout')).toBe(1);
   });
 
+  it('keeps an SSE stream that makes progress open past the write timeout', async () => {
+    // Keep-alive comments every 50 ms are progress; five write timeouts pass without a reset.
+    const h = await start({
+      limits: { requestTimeoutMs: 100, keepAliveMs: 50 },
+      edge: { writeTimeoutMs: 300 },
+    });
+    const id = await rawSession(h.endpoint);
+    const session = http2.connect(h.proxy.url);
+    session.on('error', () => {});
+    const req = session.request({
+      ':method': 'GET',
+      ':path': '/example/mcp',
+      accept: 'text/event-stream',
+      'mcp-session-id': id,
+    });
+    req.on('error', () => {});
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+    expect(headers[':status']).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(req.closed).toBe(false);
+    expect(text).toContain(':');
+    expect(await edgeCount(h, 'write_timeout')).toBe(0);
+    req.close();
+    session.destroy();
+  });
+
   it('ends an exchange whose related messages pass the byte budget, with a JSON-RPC error', async () => {
     const h = await start({ edge: { maxExchangeBufferBytes: 50 } });
     const id = await rawSession(h.endpoint);
