@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type RequestStats, RequestStatsTable } from './request-stats.ts';
+import { type RequestStats, RequestStatsTable, ResponseCounts } from './request-stats.ts';
 
 /** One upstream origin's TCP connections and streams, as the pool reports them. */
 export interface OriginTransportStats {
@@ -49,7 +49,8 @@ export class ProxyMetrics {
   /** Requests total, in flight and their durations: plain counts read at scrape time. */
   readonly #requests = new RequestStatsTable();
   readonly sessions: Gauge<'upstream'>;
-  readonly httpResponses: Counter<'status'>;
+  /** HTTP responses sent downstream, by status (`mcp_proxy_http_responses_total`). */
+  readonly httpResponses = new ResponseCounts();
   readonly relayedMessages: Counter<'upstream' | 'kind'>;
   readonly upstreamBusy: Counter<'upstream' | 'limit' | 'reason'>;
   readonly edgeLimits: Counter<'limit'>;
@@ -64,12 +65,7 @@ export class ProxyMetrics {
       labelNames: ['upstream'],
       registers,
     });
-    this.httpResponses = new Counter({
-      name: 'mcp_proxy_http_responses_total',
-      help: 'HTTP responses sent to downstream clients, by status code.',
-      labelNames: ['status'],
-      registers,
-    });
+    this.httpResponses.register(this.registry);
     this.relayedMessages = new Counter({
       name: 'mcp_proxy_relayed_messages_total',
       help: 'Messages relayed downstream besides responses: related (on a request stream) or server (GET stream).',

@@ -11,6 +11,9 @@ import {
   textOf,
 } from './test-support.ts';
 
+/** An id the proxy made: 8 base64url characters of randomness per process, '-', a counter. */
+const GENERATED_ID = /^[\w-]{8}-[0-9a-z]+$/;
+
 describe('observability and credentials', () => {
   let harness: Harness | undefined;
   afterEach(async () => {
@@ -36,6 +39,13 @@ describe('observability and credentials', () => {
     expect(text).toContain('# TYPE mcp_proxy_upstream_streams gauge');
     expect((await raw(`${url}/healthz`, { method: 'GET' })).status).toBe(200);
     expect((await raw(`${url}/readyz`, { method: 'GET' })).status).toBe(200);
+    expect((await raw(`${url}/nowhere`, { method: 'GET' })).status).toBe(404);
+    // Counted per status: healthz and readyz (200) and the 404, besides the client's requests.
+    expect(
+      await metricValue(url, 'mcp_proxy_http_responses_total', 'status="200"'),
+    ).toBeGreaterThanOrEqual(2);
+    expect(await metricValue(url, 'mcp_proxy_http_responses_total', 'status="404"')).toBe(1);
+    expect(text).toContain('# TYPE mcp_proxy_http_responses_total counter');
     await client.close();
   });
 
@@ -58,9 +68,11 @@ describe('observability and credentials', () => {
     const entries = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string });
     const initId = init.headers['x-request-id'];
     const deleteId = del.headers['x-request-id'];
-    expect(initId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(deleteId).toMatch(/^[0-9a-f-]{36}$/);
+    // The proxy's own ids: a random prefix per process, then a counter.
+    expect(initId).toMatch(GENERATED_ID);
+    expect(deleteId).toMatch(GENERATED_ID);
     expect(initId).not.toBe(deleteId);
+    expect(String(initId).slice(0, 8)).toBe(String(deleteId).slice(0, 8));
     // What each request logged carries that request's id.
     const byRequest = (id: unknown) => entries.filter((e) => e.requestId === id).map((e) => e.msg);
     expect(byRequest(initId)).toEqual(['session started', 'request done']);
@@ -81,10 +93,13 @@ describe('observability and credentials', () => {
     const url = `${harness.proxy.url}/healthz`;
     const kept = await raw(url, { method: 'GET', headers: { 'x-request-id': 'trace-42.a:b_c' } });
     expect(kept.headers['x-request-id']).toBe('trace-42.a:b_c');
+    const made = new Set<unknown>();
     for (const bad of ['has spaces', 'x'.repeat(129), '<script>']) {
       const replaced = await raw(url, { method: 'GET', headers: { 'x-request-id': bad } });
-      expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(replaced.headers['x-request-id']).toMatch(GENERATED_ID);
+      made.add(replaced.headers['x-request-id']);
     }
+    expect(made.size).toBe(3);
     const done = lines
       .map((l) => JSON.parse(l) as { msg: string; requestId?: string })
       .filter((e) => e.msg === 'request done');

@@ -38,6 +38,35 @@ export class RequestStats {
   }
 }
 
+/**
+ * HTTP responses sent downstream, by status: one slot per status code, counted on the hot path
+ * and turned into `mcp_proxy_http_responses_total{status}` at scrape.
+ */
+export class ResponseCounts {
+  readonly #byStatus = new Float64Array(600);
+
+  count(status: number): void {
+    if (status >= 100 && status < 600) this.#byStatus[status] = (this.#byStatus[status] ?? 0) + 1;
+  }
+
+  register(registry: Registry): void {
+    registry.registerMetric(
+      scraped(
+        'mcp_proxy_http_responses_total',
+        'HTTP responses sent to downstream clients, by status code.',
+        'counter',
+        () => {
+          const samples: Sample[] = [];
+          this.#byStatus.forEach((value, status) => {
+            if (value > 0) samples.push({ labels: { status: String(status) }, value });
+          });
+          return samples;
+        },
+      ),
+    );
+  }
+}
+
 interface Sample {
   metricName?: string;
   labels: Record<string, string | number>;
