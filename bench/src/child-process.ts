@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
+import { PROXY_NODE_FLAGS } from 'demo-proxy/src/node-flags.ts';
 import type { ChildMessage, LoadResult, ParentMessage, ProcessStats } from './ipc.ts';
 
 const SRC = import.meta.dirname;
@@ -24,7 +25,7 @@ export class BenchChild {
 
   constructor(script: string, args: Record<string, string | number>, options: ChildOptions) {
     this.label = options.label;
-    const execArgv = ['--no-warnings'];
+    const execArgv = ['--no-warnings', ...(script === 'proxy-ours.ts' ? PROXY_NODE_FLAGS : [])];
     if (options.profileDir !== undefined) {
       execArgv.push(
         '--cpu-prof',

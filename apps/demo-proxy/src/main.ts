@@ -8,6 +8,7 @@ import { scriptArgs } from './cli-args.ts';
 import { loadConfigFile, overridePort, type ProxyConfig } from './config.ts';
 import { logDestination } from './log-format.ts';
 import { createProxyLogger, type Logger } from './logger.ts';
+import { missingNodeFlags } from './node-flags.ts';
 import { createPoolConnector } from './pool-connector.ts';
 import { type ProxyServer, startProxy } from './proxy.ts';
 import { checkSealingKeys } from './sealing-keys.ts';
@@ -21,8 +22,16 @@ export async function runProxy(
   onStopped?: () => Promise<void>,
 ): Promise<ProxyServer> {
   const proxy = await startProxy({ config, logger, connector: createPoolConnector(config) });
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    logger.warn({ missing }, 'node runs without the proxy flags of node-flags.ts: more memory');
+  }
   logger.info(
-    { url: proxy.url, upstreams: config.upstreams.map((u) => `${u.name} -> ${u.url}`) },
+    {
+      url: proxy.url,
+      upstreams: config.upstreams.map((u) => `${u.name} -> ${u.url}`),
+      nodeFlags: process.execArgv,
+    },
     'proxy listening',
   );
   let stopping = false;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ProxyConfigInput } from '../config.ts';
+import { PROXY_NODE_FLAGS } from '../node-flags.ts';
 import { stopChild } from './processes.ts';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;
@@ -43,6 +44,8 @@ export interface Replica {
   readonly port: number;
   readonly url: string;
   readonly child: ChildProcess;
+  /** The node flags the replica reports it runs with (its `process.execArgv`). */
+  readonly nodeFlags: readonly string[];
   /** kill -9: no drain, no goodbye. Resolves once it is gone. */
   kill(): Promise<void>;
   /** SIGTERM: drains, then exits. Resolves once it is gone. */
@@ -71,42 +74,43 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
   const path = join(dir, 'proxy.json');
   await writeFile(path, JSON.stringify(config), { mode: 0o600 });
-  const child = spawn(process.execPath, [MAIN, '--config', path], {
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, MAIN, '--config', path], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.once('exit', () => void rm(dir, { recursive: true, force: true }).catch(() => {}));
-  const url = await listeningUrl(child);
+  const { url, nodeFlags } = await listening(child);
   const port = Number(new URL(url).port);
   return {
     pid: child.pid ?? 0,
     port,
     url,
     child,
+    nodeFlags,
     kill: () => stopChild(child, 'SIGKILL'),
     stop: () => stopChild(child, 'SIGTERM'),
   };
 }
 
-/** The URL of the replica's `proxy listening` log line; its stdout is read to the end. */
-function listeningUrl(child: ChildProcess): Promise<string> {
+/** The replica's `proxy listening` log line (URL, node flags); its stdout is read to the end. */
+function listening(child: ChildProcess): Promise<{ url: string; nodeFlags: string[] }> {
   return new Promise((resolve, reject) => {
-    let listening = false;
+    let listened = false;
     const onExit = (code: number | null): void =>
       reject(new Error(`the replica exited (${code}) before it listened`));
     child.once('exit', onExit);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (listening) return;
-      let entry: { msg?: string; url?: string };
+      if (listened) return;
+      let entry: { msg?: string; url?: string; nodeFlags?: string[] };
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
         return;
       }
       if (entry.msg !== 'proxy listening' || entry.url === undefined) return;
-      listening = true;
+      listened = true;
       child.off('exit', onExit);
-      resolve(entry.url);
+      resolve({ url: entry.url, nodeFlags: entry.nodeFlags ?? [] });
     });
   });
 }
