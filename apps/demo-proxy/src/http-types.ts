@@ -15,6 +15,7 @@ export interface ResponseSink {
   writeHead(status: number, headers?: Record<string, string | number>): unknown;
   write(chunk: string): boolean;
   end(chunk?: string | Uint8Array): unknown;
+  on(event: 'close' | 'drain' | 'finish', listener: () => void): unknown;
   once(event: 'close' | 'drain' | 'finish', listener: () => void): unknown;
   off(event: 'close' | 'drain' | 'finish', listener: () => void): unknown;
   flushHeaders?(): void;

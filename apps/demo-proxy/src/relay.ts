@@ -15,11 +15,13 @@ import { serverEventIdOf } from '@mcp/http2';
 import { RelayAbort } from './abort-reasons.ts';
 import type { ProxyContext } from './context.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
+import { SESSION_HEADER } from './handlers/common.ts';
 import { clientGone, type ResponseSink } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { methodLabel, type RequestOutcome } from './metrics.ts';
 import { originBusyRejection } from './origin-busy.ts';
 import { sendEmpty, sendJson, sendJsonBytes, sendRejection } from './replies.ts';
+import type { RequestStats } from './request-stats.ts';
 import type { ProxySession } from './session-registry.ts';
 import type { AcceptedFormats } from './validate.ts';
 
@@ -28,54 +30,171 @@ export const REQUEST_TIMEOUT_CODE = -32001;
 /** JSON-RPC error code of an exchange whose related messages passed its byte budget. */
 export const BUFFER_EXCEEDED_CODE = -32010;
 
-export interface RelayRequestOptions {
+/** The relay a response belongs to, for the one 'close' listener every relayed response shares. */
+const kRelay = Symbol('relay');
+type RelayedResponse = ResponseSink & { [kRelay]?: RequestRelay | undefined };
+
+/** A client that goes away aborts its upstream request (one listener, no closure per request). */
+function responseClosed(this: RelayedResponse): void {
+  if (!this.writableEnded) this[kRelay]?.abort(new RelayAbort('client-gone'));
+}
+
+export interface RequestRelayOptions {
   ctx: ProxyContext;
   session: ProxySession;
   request: JsonRpcRequest;
   res: ResponseSink;
   formats: AcceptedFormats;
-  /** Headers every answer carries (the session id), read as the answer's headers go out. */
-  headers: () => Record<string, string>;
   /** Headers of this request's upstream HTTP requests only (its own credentials). */
-  upstreamHeaders?: Record<string, string>;
-  /** Sees the response before it goes out (`headersSent`: an SSE answer's headers went already). */
-  onAnswer?: (response: JsonRpcResponse, headersSent: boolean) => void;
+  upstreamHeaders: Record<string, string> | undefined;
   log: Logger;
 }
 
 /**
- * Sends one request upstream and answers it downstream. Messages related to the request
- * (progress, logging, server-to-client requests) go out first, in order, on an SSE response
- * opened when the first of them arrives; a response with none before it goes out as JSON when
- * the client accepts JSON. A client that goes away aborts the upstream request.
- * Resolves with the outcome; answering a session-expired upstream is left to the caller.
+ * One request sent upstream and answered downstream, as plain steps the POST handler runs in
+ * its own async frame: `send()` (the upstream request), then `answered(response)` or
+ * `failed(error)`, then `finish(outcome)`. Messages related to the request (progress, logging,
+ * server-to-client requests) go out first, in order, on an SSE response opened when the first
+ * of them arrives; a response with none before it goes out as JSON when the client accepts
+ * JSON. A client that goes away aborts the upstream request. Answering a session-expired
+ * upstream is left to the caller.
+ *
+ * Every answer carries the session id: the store's current one, or for `initialize` the one
+ * the store gives the session it starts (a sealed token).
  */
-export async function relayRequest(options: RelayRequestOptions): Promise<RequestOutcome> {
-  const { ctx, session, request, res, formats, headers, upstreamHeaders, onAnswer, log } = options;
-  const upstream = session.upstream.name;
-  const method = methodLabel(request.method);
-  const controller = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableEnded) controller.abort(new RelayAbort('client-gone'));
-  };
-  res.once('close', onClose);
-  session.inFlight.set(request.id, controller);
-  const stats = ctx.metrics.requestStats(upstream, method);
-  stats.inFlight++;
-  const startedAt = performance.now();
+export class RequestRelay {
+  readonly #ctx: ProxyContext;
+  readonly #session: ProxySession;
+  readonly #request: JsonRpcRequest;
+  readonly #res: RelayedResponse;
+  readonly #formats: AcceptedFormats;
+  readonly #upstreamHeaders: Record<string, string> | undefined;
+  readonly #log: Logger;
+  readonly #controller = new AbortController();
+  readonly #stats: RequestStats;
+  readonly #startedAt = performance.now();
+  #stream: EventStream | undefined;
+  /** The id an answered `initialize` gives the client. */
+  #startedId: string | undefined;
 
-  let stream: EventStream | undefined;
-  const budget = ctx.config.edge.maxExchangeBufferBytes;
-  // Related messages wait for the client to take them: until it does, the upstream stream is
-  // not read (backpressure). What waits is bounded by the exchange's byte budget.
-  const onMessage = (message: JsonRpcMessage): Promise<void> | undefined => {
-    ctx.metrics.relayedMessages.inc({ upstream, kind: 'related' });
-    if (formats.sse) {
-      stream ??= openEventStream(res, headers(), ctx.config.limits.keepAliveMs);
+  constructor(options: RequestRelayOptions) {
+    const { ctx, session, request, res } = options;
+    this.#ctx = ctx;
+    this.#session = session;
+    this.#request = request;
+    this.#res = res;
+    this.#formats = options.formats;
+    this.#upstreamHeaders = options.upstreamHeaders;
+    this.#log = options.log;
+    this.#stats = ctx.metrics.requestStats(session.upstream.name, methodLabel(request.method));
+    this.#res[kRelay] = this;
+    this.#res.on('close', responseClosed);
+    session.inFlight.set(request.id, this.#controller);
+    this.#stats.inFlight++;
+    ctx.load.enter();
+  }
+
+  abort(reason: RelayAbort): void {
+    this.#controller.abort(reason);
+  }
+
+  /** The upstream request. A client that left before we got here sends nothing upstream. */
+  send(): Promise<JsonRpcResponse> {
+    if (clientGone(this.#res)) throw new AbortedError({ cause: new RelayAbort('client-gone') });
+    const { limits } = this.#ctx.config;
+    return this.#session.connection.request(this.#request, {
+      signal: this.#controller.signal,
+      timeoutMs: limits.requestTimeoutMs,
+      resetTimeoutOnProgress: true,
+      maxTotalTimeoutMs: limits.maxTotalTimeoutMs,
+      onMessage: this.#onMessage,
+      headers: this.#upstreamHeaders,
+      // The response goes to the client unchanged (same id): relay its bytes.
+      keepRawResponse: true,
+    });
+  }
+
+  /** Sends the upstream's response downstream. */
+  answered(response: JsonRpcResponse): RequestOutcome {
+    this.#answer(response);
+    return isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
+  }
+
+  /** Answers the client for an upstream request that failed with `err`. */
+  failed(err: unknown): RequestOutcome {
+    const res = this.#res;
+    const request = this.#request;
+    const stream = this.#stream;
+    if (err instanceof AbortedError) {
+      const reason: unknown = this.#controller.signal.reason;
+      if (reason instanceof RelayAbort && reason.why === 'buffer-exceeded') {
+        // The client may never read it; the write timeout bounds that.
+        stream?.send(jsonRpcError(request.id, BUFFER_EXCEEDED_CODE, 'Exchange buffer exceeded'));
+        stream?.end();
+        return 'buffer_exceeded';
+      }
+      if (stream) stream.end();
+      else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
+        sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+      } else {
+        // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
+        sendEmpty(res, 204, this.#headers());
+      }
+      return 'cancelled';
+    }
+    if (err instanceof TimeoutError) {
+      this.#answer(jsonRpcError(request.id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));
+      return 'timeout';
+    }
+    if (err instanceof SessionExpiredError) {
+      if (stream) stream.end();
+      else sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+      return 'session_expired';
+    }
+    // A pool budget that ran out is 503 with Retry-After (and its own log line and metric).
+    const busy = originBusyRejection(this.#ctx, this.#session, err, this.#log);
+    if (!busy) this.#log.warn({ err, method: request.method }, 'upstream request failed');
+    const rejection = busy ?? {
+      status: 502,
+      message: 'Bad Gateway: upstream request failed',
+      rpcCode: -32603,
+    };
+    if (stream) {
+      stream.send(jsonRpcError(request.id, -32603, rejection.message));
+      stream.end();
+    } else {
+      sendRejection(res, rejection, request.id);
+    }
+    return busy ? 'upstream_busy' : 'upstream_error';
+  }
+
+  /** The relay is over: its counts and bookkeeping end with `outcome`. */
+  finish(outcome: RequestOutcome): void {
+    this.#res.off('close', responseClosed);
+    this.#res[kRelay] = undefined;
+    this.#session.inFlight.delete(this.#request.id);
+    this.#stats.inFlight--;
+    this.#ctx.load.leave();
+    this.#stats.ended(outcome, (performance.now() - this.#startedAt) / 1000);
+  }
+
+  /**
+   * A message related to the request. It waits for the client to take it: until it does, the
+   * upstream stream is not read (backpressure). What waits is bounded by the exchange's byte
+   * budget.
+   */
+  readonly #onMessage = (message: JsonRpcMessage): Promise<void> | undefined => {
+    const ctx = this.#ctx;
+    const session = this.#session;
+    ctx.metrics.relayedMessages.inc({ upstream: session.upstream.name, kind: 'related' });
+    if (this.#formats.sse) {
+      this.#stream ??= openEventStream(this.#res, this.#headers(), ctx.config.limits.keepAliveMs);
+      const stream = this.#stream;
       stream.send(message);
+      const budget = ctx.config.edge.maxExchangeBufferBytes;
       if (stream.backlogBytes > budget) {
         ctx.onEdgeLimit('exchange_buffer', { bytes: stream.backlogBytes, budget });
-        controller.abort(new RelayAbort('buffer-exceeded'));
+        this.#controller.abort(new RelayAbort('buffer-exceeded'));
         return undefined;
       }
       return stream.drained();
@@ -92,81 +211,32 @@ export async function relayRequest(options: RelayRequestOptions): Promise<Reques
     return undefined;
   };
 
-  let outcome: RequestOutcome;
-  try {
-    // A client that left before we got here sends nothing upstream.
-    if (clientGone(res)) throw new AbortedError({ cause: new RelayAbort('client-gone') });
-    const response = await session.connection.request(request, {
-      signal: controller.signal,
-      timeoutMs: ctx.config.limits.requestTimeoutMs,
-      resetTimeoutOnProgress: true,
-      maxTotalTimeoutMs: ctx.config.limits.maxTotalTimeoutMs,
-      onMessage,
-      headers: upstreamHeaders,
-      // The response goes to the client unchanged (same id): relay its bytes.
-      keepRawResponse: true,
-    });
-    outcome = isJsonRpcErrorResponse(response) ? 'jsonrpc_error' : 'ok';
-    answer(response);
-  } catch (err) {
-    if (err instanceof AbortedError) {
-      outcome = 'cancelled';
-      const reason: unknown = controller.signal.reason;
-      if (reason instanceof RelayAbort && reason.why === 'buffer-exceeded') {
-        outcome = 'buffer_exceeded';
-        // The client may never read it; the write timeout bounds that.
-        stream?.send(jsonRpcError(request.id, BUFFER_EXCEEDED_CODE, 'Exchange buffer exceeded'));
-        stream?.end();
-      } else if (stream) stream.end();
-      else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
-        sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
-      } else {
-        // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
-        sendEmpty(res, 204, headers());
-      }
-    } else if (err instanceof TimeoutError) {
-      outcome = 'timeout';
-      answer(jsonRpcError(request.id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));
-    } else if (err instanceof SessionExpiredError) {
-      outcome = 'session_expired';
-      if (stream) stream.end();
-      else sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
-    } else {
-      // A pool budget that ran out is 503 with Retry-After (and its own log line and metric).
-      const busy = originBusyRejection(ctx, session, err, log);
-      outcome = busy ? 'upstream_busy' : 'upstream_error';
-      if (!busy) log.warn({ err, method: request.method }, 'upstream request failed');
-      const rejection = busy ?? {
-        status: 502,
-        message: 'Bad Gateway: upstream request failed',
-        rpcCode: -32603,
-      };
-      if (stream) {
-        stream.send(jsonRpcError(request.id, -32603, rejection.message));
-        stream.end();
-      } else {
-        sendRejection(res, rejection, request.id);
-      }
-    }
-  } finally {
-    res.off('close', onClose);
-    session.inFlight.delete(request.id);
-    stats.inFlight--;
+  /** Headers every answer carries: the session id, read as the answer's headers go out. */
+  #headers(): Record<string, string> {
+    const id = this.#startedId ?? this.#ctx.store.currentId(this.#ctx, this.#session);
+    return { [SESSION_HEADER]: id };
   }
-  stats.ended(outcome, (performance.now() - startedAt) / 1000);
-  return outcome;
 
-  function answer(response: JsonRpcResponse): void {
-    onAnswer?.(response, stream !== undefined);
+  #answer(response: JsonRpcResponse): void {
+    const stream = this.#stream;
+    if (this.#request.method === 'initialize') {
+      // A session whose upstream session was re-initialized on the way answers with its new id.
+      this.#startedId = this.#ctx.store.started(this.#ctx, this.#session, {
+        request: this.#request,
+        response,
+        headersSent: stream !== undefined,
+      });
+    }
+    const res = this.#res;
     if (stream) {
       stream.send(response);
       stream.end();
-    } else if (formats.json) {
+    } else if (this.#formats.json) {
       const raw = rawJsonOf(response);
-      if (raw) sendJsonBytes(res, 200, raw, headers());
-      else sendJson(res, 200, response, headers());
+      if (raw) sendJsonBytes(res, 200, raw, this.#headers());
+      else sendJson(res, 200, response, this.#headers());
     } else {
-      const only = openEventStream(res, headers(), ctx.config.limits.keepAliveMs);
+      const only = openEventStream(res, this.#headers(), this.#ctx.config.limits.keepAliveMs);
       only.send(response);
       only.end();
     }

@@ -52,18 +52,27 @@ export function findOrOpenSession(
   return openSession(ctx, upstream, req, client, log);
 }
 
-async function findSession(
+function findSession(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: DownstreamRequest,
   named: { sessionId: string; isInitialize: boolean },
   log: Logger,
-): Promise<Step<ProxySession>> {
-  const { sessionId, isInitialize } = named;
-  const session = await ctx.store.find(ctx, upstream, sessionId, req, log);
+): Promise<Step<ProxySession>> | Step<ProxySession> {
+  const found = ctx.store.find(ctx, upstream, named.sessionId, req, log);
+  // In-memory sessions are found at once: no promise on the hot path.
+  if (found instanceof Promise) return found.then((session) => foundSession(session, req, named));
+  return foundSession(found, req, named);
+}
+
+function foundSession(
+  session: ProxySession | undefined,
+  req: DownstreamRequest,
+  named: { isInitialize: boolean },
+): Step<ProxySession> {
   if (!session) return rejected({ status: 404, message: 'Session not found' });
   updateCredentials(session.credentials, req);
-  if (isInitialize) {
+  if (named.isInitialize) {
     return rejected({
       status: 400,
       message: 'Bad Request: session is already initialized',

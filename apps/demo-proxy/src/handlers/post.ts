@@ -15,11 +15,10 @@ import { clientGone, type DownstreamRequest, type ResponseSink } from '../http-t
 import type { Logger } from '../logger.ts';
 import type { RequestOutcome } from '../metrics.ts';
 import { originBusyRejection } from '../origin-busy.ts';
-import { relayRequest } from '../relay.ts';
+import { RequestRelay } from '../relay.ts';
 import { sendEmpty, sendRejection } from '../replies.ts';
 import type { ProxySession } from '../session-registry.ts';
 import { followServerMessages } from '../session-store.ts';
-import type { AcceptedFormats } from '../validate.ts';
 import { ownHeaders, SESSION_HEADER } from './common.ts';
 import { modernBodyWithoutHeader } from './modern.ts';
 import { admitMessage, admitRequest } from './post-admission.ts';
@@ -28,7 +27,8 @@ import { findOrOpenSession } from './post-session.ts';
 /**
  * POST /<upstream>/mcp: one JSON-RPC message from the client, in four steps: admission (headers,
  * size, a valid message), session lookup or creation, relay upstream, and routing of the answer
- * (a request's answer to its POST; what the answer means for the session).
+ * (a request's answer to its POST; what the answer means for the session). A relayed request
+ * waits in this one async frame: the steps around the upstream request are synchronous.
  */
 export async function handlePost(
   ctx: ProxyContext,
@@ -44,80 +44,51 @@ export async function handlePost(
   if (eraMismatch) return sendRejection(res, eraMismatch, requestIdOf(message));
   // A client that reset its stream while we read its body gets nothing sent upstream.
   if (clientGone(res)) return;
-  const found = await findOrOpenSession(ctx, upstream, req, message, log);
+  let found = findOrOpenSession(ctx, upstream, req, message, log);
+  if (found instanceof Promise) found = await found;
   if (!found.ok) return sendRejection(res, found.rejection, requestIdOf(message));
   const session = found.value;
   const own = ownHeaders(upstream, req);
-  if (isJsonRpcRequest(message)) {
-    const relayed = { request: message, formats, own };
-    const outcome = await relayClientRequest(ctx, session, relayed, res, log);
-    return routeOutcome(ctx, session, message, outcome, log);
+  if (!isJsonRpcRequest(message)) return forwardOneWay(ctx, session, { message, own }, res, log);
+
+  const rejection = admitRequest(ctx, session, message);
+  if (rejection) return sendRejection(res, rejection, message.id);
+  const relay = new RequestRelay({
+    ctx,
+    session,
+    request: message,
+    res,
+    formats,
+    upstreamHeaders: own,
+    log,
+  });
+  let outcome: RequestOutcome;
+  try {
+    outcome = relay.answered(await relay.send());
+  } catch (err) {
+    outcome = relay.failed(err);
   }
-  return forwardOneWay(ctx, session, { message, own }, res, log);
+  relay.finish(outcome);
+  const routed = routeOutcome(ctx, session, message, outcome, log);
+  if (routed) await routed;
 }
 
 function requestIdOf(message: JsonRpcMessage) {
   return isJsonRpcRequest(message) ? message.id : null;
 }
 
-/** Relays a request once admitted; 'rejected' when it was not (and was answered so). */
-async function relayClientRequest(
-  ctx: ProxyContext,
-  session: ProxySession,
-  relayed: {
-    request: JsonRpcRequest;
-    formats: AcceptedFormats;
-    own: Record<string, string> | undefined;
-  },
-  res: ResponseSink,
-  log: Logger,
-): Promise<RequestOutcome | 'rejected'> {
-  const { request, formats, own } = relayed;
-  const rejection = admitRequest(ctx, session, request);
-  if (rejection) {
-    sendRejection(res, rejection, request.id);
-    return 'rejected';
-  }
-  // The id an initialize answer gives the client is the store's (a sealed token); a session
-  // whose upstream session was re-initialized on the way answers with its new one.
-  let started: string | undefined;
-  const headers = () => ({ [SESSION_HEADER]: started ?? ctx.store.currentId(ctx, session) });
-  const onAnswer =
-    request.method === 'initialize'
-      ? (response: JsonRpcResponse, headersSent: boolean) => {
-          started = ctx.store.started(ctx, session, { request, response, headersSent });
-        }
-      : undefined;
-  ctx.load.enter();
-  try {
-    return await relayRequest({
-      ctx,
-      session,
-      request,
-      res,
-      formats,
-      headers,
-      upstreamHeaders: own,
-      onAnswer,
-      log,
-    });
-  } finally {
-    ctx.load.leave();
-  }
-}
-
 /**
  * What a request's outcome means for the session: an answered `initialize` starts it (the
  * server's own messages are pumped from then on), a failed one ends it; an upstream session
- * that expired ends the downstream one.
+ * that expired ends the downstream one. A promise only when the session is being removed.
  */
-async function routeOutcome(
+function routeOutcome(
   ctx: ProxyContext,
   session: ProxySession,
   request: JsonRpcRequest,
-  outcome: RequestOutcome | 'rejected',
+  outcome: RequestOutcome,
   log: Logger,
-): Promise<void> {
+): Promise<void> | undefined {
   const upstream = session.upstream.name;
   if (request.method === 'initialize') {
     if (outcome !== 'ok') return ctx.sessions.remove(session);
@@ -125,12 +96,13 @@ async function routeOutcome(
     session.upstreamStream.sessionStarted();
     log.info({ upstream }, 'session started');
     followServerMessages(ctx, session, log);
-    return;
+    return undefined;
   }
   if (outcome === 'session_expired') {
     log.info({ upstream }, 'upstream session expired; ending downstream session');
-    await ctx.sessions.remove(session);
+    return ctx.sessions.remove(session);
   }
+  return undefined;
 }
 
 /**
