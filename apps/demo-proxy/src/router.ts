@@ -11,8 +11,10 @@ import {
   type DownstreamResponse,
   header,
   hostOf,
+  type ResponseSink,
   sink,
 } from './http-types.ts';
+import type { Logger } from './logger.ts';
 import { sendEmpty, sendJson, sendRejection } from './replies.ts';
 import { checkHostHeader, checkRebinding } from './validate.ts';
 
@@ -116,7 +118,7 @@ export function createRouter(ctx: ProxyContext) {
     }
 
     if (isModernRequest(req)) {
-      handleModern(ctx, upstream, req, res, log).catch((err: unknown) => failed(err));
+      handleModern(ctx, upstream, req, res, log).catch((err: unknown) => failed(res, log, err));
       return;
     }
     const versionRejection = checkProtocolVersion(req);
@@ -144,15 +146,16 @@ export function createRouter(ctx: ProxyContext) {
         });
         return;
     }
-    Promise.resolve(handled).catch(failed);
-
-    function failed(err: unknown): void {
-      // A client that left mid-request is no server error: no stack, not at error level.
-      if (clientGone(res)) log.debug({ reason: String(err) }, 'client went away');
-      else log.error({ err }, 'request handler failed');
-      if (!res.headersSent)
-        sendRejection(res, { status: 500, message: 'Internal Server Error', rpcCode: -32603 });
-      else if (!res.writableEnded) res.end();
-    }
+    if (handled) handled.catch((err: unknown) => failed(res, log, err));
   };
+}
+
+/** A handler that threw: logged, and answered 500 when nothing went out yet. */
+function failed(res: ResponseSink, log: Logger, err: unknown): void {
+  // A client that left mid-request is no server error: no stack, not at error level.
+  if (clientGone(res)) log.debug({ reason: String(err) }, 'client went away');
+  else log.error({ err }, 'request handler failed');
+  if (!res.headersSent)
+    sendRejection(res, { status: 500, message: 'Internal Server Error', rpcCode: -32603 });
+  else if (!res.writableEnded) res.end();
 }

@@ -28,7 +28,8 @@ import { findOrOpenSession } from './post-session.ts';
  * POST /<upstream>/mcp: one JSON-RPC message from the client, in four steps: admission (headers,
  * size, a valid message), session lookup or creation, relay upstream, and routing of the answer
  * (a request's answer to its POST; what the answer means for the session). A relayed request
- * waits in this one async frame: the steps around the upstream request are synchronous.
+ * waits for its upstream answer in one small async frame (`relayAndRoute`): the steps around
+ * the upstream request are synchronous.
  */
 export async function handlePost(
   ctx: ProxyContext,
@@ -62,6 +63,18 @@ export async function handlePost(
     upstreamHeaders: own,
     log,
   });
+  // This frame ends here; the request waits in the smaller one below.
+  return relayAndRoute(relay, ctx, session, message, log);
+}
+
+/** The one async frame a relayed request waits in, for its upstream answer. */
+async function relayAndRoute(
+  relay: RequestRelay,
+  ctx: ProxyContext,
+  session: ProxySession,
+  request: JsonRpcRequest,
+  log: Logger,
+): Promise<void> {
   let outcome: RequestOutcome;
   try {
     outcome = relay.answered(await relay.send());
@@ -69,7 +82,7 @@ export async function handlePost(
     outcome = relay.failed(err);
   }
   relay.finish(outcome);
-  const routed = routeOutcome(ctx, session, message, outcome, log);
+  const routed = routeOutcome(ctx, session, request, outcome, log);
   if (routed) await routed;
 }
 
