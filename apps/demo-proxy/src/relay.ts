@@ -3,6 +3,7 @@ import {
   AbortedError,
   isJsonRpcErrorResponse,
   isJsonRpcRequest,
+  type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -52,7 +53,7 @@ export interface RequestRelayOptions {
 
 /**
  * One request sent upstream and answered downstream, as plain steps the POST handler runs in
- * its own async frame: `send()` (the upstream request), then `answered(response)` or
+ * its own async frame: `send(request)` (the upstream request), then `answered(response)` or
  * `failed(error)`, then `finish(outcome)`. Messages related to the request (progress, logging,
  * server-to-client requests) go out first, in order, on an SSE response opened when the first
  * of them arrives; a response with none before it goes out as JSON when the client accepts
@@ -65,9 +66,14 @@ export interface RequestRelayOptions {
 export class RequestRelay {
   readonly #ctx: ProxyContext;
   readonly #session: ProxySession;
-  readonly #request: JsonRpcRequest;
+  // The request's id and method, not the parsed request: its params (a tool's arguments) are
+  // not kept while the upstream answer is awaited. `initialize` alone is kept, for the store.
+  readonly #id: JsonRpcId;
+  readonly #method: string;
+  readonly #initialize: JsonRpcRequest | undefined;
   readonly #res: RelayedResponse;
-  readonly #formats: AcceptedFormats;
+  readonly #json: boolean;
+  readonly #sse: boolean;
   readonly #upstreamHeaders: Record<string, string> | undefined;
   readonly #log: Logger;
   readonly #controller = new AbortController();
@@ -81,9 +87,12 @@ export class RequestRelay {
     const { ctx, session, request, res } = options;
     this.#ctx = ctx;
     this.#session = session;
-    this.#request = request;
+    this.#id = request.id;
+    this.#method = request.method;
+    this.#initialize = request.method === 'initialize' ? request : undefined;
     this.#res = res;
-    this.#formats = options.formats;
+    this.#json = options.formats.json;
+    this.#sse = options.formats.sse;
     this.#upstreamHeaders = options.upstreamHeaders;
     this.#log = options.log;
     this.#stats = ctx.metrics.requestStats(session.upstream.name, methodLabel(request.method));
@@ -98,11 +107,16 @@ export class RequestRelay {
     this.#controller.abort(reason);
   }
 
-  /** The upstream request. A client that left before we got here sends nothing upstream. */
-  send(): Promise<JsonRpcResponse> {
-    if (clientGone(this.#res)) throw new AbortedError({ cause: new RelayAbort('client-gone') });
+  /**
+   * Sends `request` (the one the relay was made for) upstream. A client that left before we got
+   * here sends nothing upstream.
+   */
+  send(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+    if (clientGone(this.#res)) {
+      return Promise.reject(new AbortedError({ cause: new RelayAbort('client-gone') }));
+    }
     const { limits } = this.#ctx.config;
-    return this.#session.connection.request(this.#request, {
+    return this.#session.connection.request(request, {
       signal: this.#controller.signal,
       timeoutMs: limits.requestTimeoutMs,
       resetTimeoutOnProgress: true,
@@ -123,19 +137,19 @@ export class RequestRelay {
   /** Answers the client for an upstream request that failed with `err`. */
   failed(err: unknown): RequestOutcome {
     const res = this.#res;
-    const request = this.#request;
+    const id = this.#id;
     const stream = this.#stream;
     if (err instanceof AbortedError) {
       const reason: unknown = this.#controller.signal.reason;
       if (reason instanceof RelayAbort && reason.why === 'buffer-exceeded') {
         // The client may never read it; the write timeout bounds that.
-        stream?.send(jsonRpcError(request.id, BUFFER_EXCEEDED_CODE, 'Exchange buffer exceeded'));
+        stream?.send(jsonRpcError(id, BUFFER_EXCEEDED_CODE, 'Exchange buffer exceeded'));
         stream?.end();
         return 'buffer_exceeded';
       }
       if (stream) stream.end();
       else if (reason instanceof RelayAbort && reason.why === 'session-closed') {
-        sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+        sendRejection(res, { status: 404, message: 'Session not found' }, id);
       } else {
         // Cancelled by the client: no JSON-RPC response is due; end the exchange empty.
         sendEmpty(res, 204, this.#headers());
@@ -143,27 +157,27 @@ export class RequestRelay {
       return 'cancelled';
     }
     if (err instanceof TimeoutError) {
-      this.#answer(jsonRpcError(request.id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));
+      this.#answer(jsonRpcError(id, REQUEST_TIMEOUT_CODE, 'Upstream request timed out'));
       return 'timeout';
     }
     if (err instanceof SessionExpiredError) {
       if (stream) stream.end();
-      else sendRejection(res, { status: 404, message: 'Session not found' }, request.id);
+      else sendRejection(res, { status: 404, message: 'Session not found' }, id);
       return 'session_expired';
     }
     // A pool budget that ran out is 503 with Retry-After (and its own log line and metric).
     const busy = originBusyRejection(this.#ctx, this.#session, err, this.#log);
-    if (!busy) this.#log.warn({ err, method: request.method }, 'upstream request failed');
+    if (!busy) this.#log.warn({ err, method: this.#method }, 'upstream request failed');
     const rejection = busy ?? {
       status: 502,
       message: 'Bad Gateway: upstream request failed',
       rpcCode: -32603,
     };
     if (stream) {
-      stream.send(jsonRpcError(request.id, -32603, rejection.message));
+      stream.send(jsonRpcError(id, -32603, rejection.message));
       stream.end();
     } else {
-      sendRejection(res, rejection, request.id);
+      sendRejection(res, rejection, id);
     }
     return busy ? 'upstream_busy' : 'upstream_error';
   }
@@ -172,7 +186,7 @@ export class RequestRelay {
   finish(outcome: RequestOutcome): void {
     this.#res.off('close', responseClosed);
     this.#res[kRelay] = undefined;
-    this.#session.inFlight.delete(this.#request.id);
+    this.#session.inFlight.delete(this.#id);
     this.#stats.inFlight--;
     this.#ctx.load.leave();
     this.#stats.ended(outcome, (performance.now() - this.#startedAt) / 1000);
@@ -187,7 +201,7 @@ export class RequestRelay {
     const ctx = this.#ctx;
     const session = this.#session;
     ctx.metrics.relayedMessages.inc({ upstream: session.upstream.name, kind: 'related' });
-    if (this.#formats.sse) {
+    if (this.#sse) {
       this.#stream ??= openEventStream(this.#res, this.#headers(), ctx.config.limits.keepAliveMs);
       const stream = this.#stream;
       stream.send(message);
@@ -219,10 +233,10 @@ export class RequestRelay {
 
   #answer(response: JsonRpcResponse): void {
     const stream = this.#stream;
-    if (this.#request.method === 'initialize') {
+    if (this.#initialize) {
       // A session whose upstream session was re-initialized on the way answers with its new id.
       this.#startedId = this.#ctx.store.started(this.#ctx, this.#session, {
-        request: this.#request,
+        request: this.#initialize,
         response,
         headersSent: stream !== undefined,
       });
@@ -231,7 +245,7 @@ export class RequestRelay {
     if (stream) {
       stream.send(response);
       stream.end();
-    } else if (this.#formats.json) {
+    } else if (this.#json) {
       const raw = rawJsonOf(response);
       if (raw) sendJsonBytes(res, 200, raw, this.#headers());
       else sendJson(res, 200, response, this.#headers());

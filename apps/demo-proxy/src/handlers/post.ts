@@ -4,7 +4,6 @@ import {
   JsonRpcErrorCode,
   type JsonRpcMessage,
   type JsonRpcNotification,
-  type JsonRpcRequest,
   type JsonRpcResponse,
   SessionExpiredError,
 } from '@mcp/connection-core';
@@ -63,26 +62,28 @@ export async function handlePost(
     upstreamHeaders: own,
     log,
   });
-  // This frame ends here; the request waits in the smaller one below.
-  return relayAndRoute(relay, ctx, session, message, log);
+  // This frame ends here; the request waits in the smaller one below, which keeps its method
+  // but not the parsed request.
+  return relayAndRoute(relay, relay.send(message), ctx, session, message.method, log);
 }
 
 /** The one async frame a relayed request waits in, for its upstream answer. */
 async function relayAndRoute(
   relay: RequestRelay,
+  answer: Promise<JsonRpcResponse>,
   ctx: ProxyContext,
   session: ProxySession,
-  request: JsonRpcRequest,
+  method: string,
   log: Logger,
 ): Promise<void> {
   let outcome: RequestOutcome;
   try {
-    outcome = relay.answered(await relay.send());
+    outcome = relay.answered(await answer);
   } catch (err) {
     outcome = relay.failed(err);
   }
   relay.finish(outcome);
-  const routed = routeOutcome(ctx, session, request, outcome, log);
+  const routed = routeOutcome(ctx, session, method, outcome, log);
   if (routed) await routed;
 }
 
@@ -98,12 +99,12 @@ function requestIdOf(message: JsonRpcMessage) {
 function routeOutcome(
   ctx: ProxyContext,
   session: ProxySession,
-  request: JsonRpcRequest,
+  method: string,
   outcome: RequestOutcome,
   log: Logger,
 ): Promise<void> | undefined {
   const upstream = session.upstream.name;
-  if (request.method === 'initialize') {
+  if (method === 'initialize') {
     if (outcome !== 'ok') return ctx.sessions.remove(session);
     session.initialized = true;
     session.upstreamStream.sessionStarted();
