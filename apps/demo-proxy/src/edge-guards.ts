@@ -48,40 +48,30 @@ export class TokenBucket {
   }
 }
 
-/** When bytes last moved on a stream (read, or a write taken by nghttp2): `performance.now()`. */
+/** When the stream last showed progress: `performance.now()`. */
 const kProgressAt = Symbol('progressAt');
+/** The stream's unsent bytes at the previous sweep. */
+const kPendingAtSweep = Symbol('pendingAtSweep');
 /** The guard of the session a stream belongs to (a closed stream no longer has its session). */
 const kGuard = Symbol('sessionGuard');
 
-type GuardedStream = http2.ServerHttp2Stream & { [kProgressAt]?: number; [kGuard]?: SessionGuard };
+type GuardedStream = http2.ServerHttp2Stream & {
+  [kProgressAt]: number;
+  [kPendingAtSweep]: number;
+  [kGuard]?: SessionGuard;
+};
 
 /**
- * Node calls one symbol-keyed method of every HTTP/2 stream (`kUpdateTimer`, what refreshes
- * `stream.setTimeout`) on each read and on each completed write. Wrapped once, it stamps the
- * stream's last progress, so no stream needs a timer of its own. False when this Node has no
- * such method; streams then get `stream.setTimeout` (a timer each) instead.
- */
-let progressStamped: boolean | undefined;
-function stampProgress(stream: http2.ServerHttp2Stream): boolean {
-  if (progressStamped !== undefined) return progressStamped;
-  // ServerHttp2Stream.prototype -> Http2Stream.prototype, where Node defines the method.
-  const proto = Object.getPrototypeOf(Object.getPrototypeOf(stream)) as Record<symbol, unknown>;
-  const key = Object.getOwnPropertySymbols(proto).find((s) => s.description === 'kUpdateTimer');
-  const original = key === undefined ? undefined : proto[key];
-  progressStamped = key !== undefined && typeof original === 'function';
-  if (!progressStamped) return false;
-  proto[key as symbol] = function updateTimer(this: GuardedStream): unknown {
-    this[kProgressAt] = performance.now();
-    return (original as () => unknown).call(this);
-  };
-  return true;
-}
-
-/**
- * One downstream HTTP/2 session's streams, swept on one interval: a stream with no progress
- * (no byte read, no write completed) for `writeTimeoutMs` is reset at the next sweep, so
- * between 1 and 1.25 times `writeTimeoutMs` after its last progress. Stream resets by the client
- * are weighed here too (see `guardHttp2Session`).
+ * One downstream HTTP/2 session's streams, swept on one interval, with no timer per stream. A
+ * stream is stuck when what we wrote to it does not go out: the client stopped reading (its
+ * window stays shut, or the connection's TCP buffer stays full), as nginx's `send_timeout`
+ * sees it. Progress, seen with public stream state only: nothing unsent at a sweep (a stream
+ * waiting for its upstream answer is bounded by the request's own timeouts; Node itself closes
+ * one whose answer ended), fewer unsent bytes than at the previous sweep, or a 'drain' (our
+ * backpressure waits for those). A stream with no progress for `writeTimeoutMs` is reset at the
+ * next sweep (every `writeTimeoutMs / 4`), so between 1 and 1.5 times `writeTimeoutMs` after
+ * its last progress. Stream resets by the client are weighed here too (see
+ * `guardHttp2Session`).
  */
 class SessionGuard {
   readonly #session: http2.ServerHttp2Session;
@@ -98,15 +88,14 @@ class SessionGuard {
     this.#resets = new TokenBucket(edge.streamResetBurst, edge.streamResetsPerSecond);
   }
 
-  add(stream: GuardedStream): void {
+  add(serverStream: http2.ServerHttp2Stream): void {
+    const stream = serverStream as GuardedStream;
     stream[kGuard] = this;
     // `on`, not `once`: 'close' comes once, and `once` wraps its listener in a closure.
     stream.on('close', streamClosed);
-    if (!stampProgress(stream)) {
-      stream.setTimeout(this.#timeoutMs, () => this.#stuck(stream));
-      return;
-    }
+    stream.on('drain', drained);
     stream[kProgressAt] = performance.now();
+    stream[kPendingAtSweep] = 0;
     this.#streams.add(stream);
     if (this.#sweeper === undefined) {
       this.#sweeper = setInterval(() => this.#sweep(), this.#timeoutMs / 4);
@@ -138,9 +127,14 @@ class SessionGuard {
   }
 
   #sweep(): void {
-    const idleSince = performance.now() - this.#timeoutMs;
+    const now = performance.now();
+    const idleSince = now - this.#timeoutMs;
     for (const stream of this.#streams) {
-      if ((stream[kProgressAt] ?? 0) <= idleSince) this.#stuck(stream);
+      const pending = stream.writableLength;
+      const progressed = pending === 0 || pending < stream[kPendingAtSweep];
+      stream[kPendingAtSweep] = pending;
+      if (progressed) stream[kProgressAt] = now;
+      else if (stream[kProgressAt] <= idleSince) this.#stuck(stream);
     }
   }
 
@@ -154,6 +148,11 @@ class SessionGuard {
 /** One listener for every stream's 'close' (no closure per stream). */
 function streamClosed(this: GuardedStream): void {
   this[kGuard]?.closed(this);
+}
+
+/** One listener for every stream's 'drain': what was buffered went out. */
+function drained(this: GuardedStream): void {
+  this[kProgressAt] = performance.now();
 }
 
 /**
