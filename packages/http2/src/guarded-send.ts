@@ -9,7 +9,7 @@ import {
 } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
 import { type ContentKind, contentKind } from './content-kind.ts';
-import { type AbortEmitter, type HttpTarget, toTransportError } from './http.ts';
+import { type HttpTarget, toTransportError } from './http.ts';
 import { kQueuedAbort } from './queued-abort.ts';
 import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
@@ -50,6 +50,21 @@ export interface PostAnswer {
   readonly body: StreamedBody | undefined;
 }
 
+/** Where a send reports its answer (or its failure), once, from a microtask. */
+export interface PostReceiver {
+  postAnswered(answer: PostAnswer): void;
+  postFailed(error: unknown): void;
+}
+
+/**
+ * How a send learns of an abort: an AbortSignal it listens to, or 'caller' (the caller calls
+ * `abort()` itself, so no listener is added).
+ */
+export type PostAbortSource = AbortSignal | 'caller' | undefined;
+
+/** `{ once: true }`, made once. */
+const ONCE = { once: true } as const;
+
 /**
  * POSTs `body` (JSON, encoded once by the caller) and resolves once the answer is known: a 2xx `application/json` answer (and any
  * other that is not a 2xx SSE stream) when its whole body came, a 2xx `text/event-stream`
@@ -62,11 +77,27 @@ export function sendPost(
   target: HttpTarget,
   headers: HeaderRecord,
   body: Buffer,
-  signal: AbortEmitter | AbortSignal | undefined,
+  signal: AbortSignal | undefined,
   maxJsonBytes: number | undefined,
   metrics: ConnectionMetrics,
 ): Promise<PostAnswer> {
-  return new GuardedSend(target, signal, maxJsonBytes, metrics).send(headers, body);
+  return new Promise<PostAnswer>((resolve, reject) => {
+    const receiver: PostReceiver = { postAnswered: resolve, postFailed: reject };
+    new GuardedSend(target, signal, maxJsonBytes, metrics, receiver).send(headers, body);
+  });
+}
+
+/**
+ * Sends whose outcome is known, waiting for the microtask that tells their receivers: a
+ * receiver is never called from inside undici's handler calls (nor from `send()`), and a
+ * settled send costs no promise.
+ */
+let settledSends: GuardedSend[] = [];
+
+function tellReceivers(): void {
+  const sends = settledSends;
+  settledSends = [];
+  for (let i = 0; i < sends.length; i++) (sends[i] as GuardedSend).tellReceiver();
 }
 
 /**
@@ -91,6 +122,9 @@ export function sendPost(
  * The body is a buffer, not a stream: a stream body costs undici a `pipeline()` per request
  * (an AbortController, a DOMException when it ends, end-of-stream listeners). The answer is
  * read here too, with no stream object: a JSON body is gathered as Buffers and joined once.
+ * The outcome goes to a PostReceiver (the request's exchange) rather than through a promise, so
+ * the exchange waits for it with no async frame, and listens to an AbortSignal as an
+ * EventListener object (`handleEvent`), with no closure.
  */
 export class GuardedSend implements Handler, PostAnswer {
   statusCode = 0;
@@ -101,12 +135,13 @@ export class GuardedSend implements Handler, PostAnswer {
   body: StreamedBody | undefined;
 
   readonly #target: HttpTarget;
-  readonly #source: AbortEmitter | AbortSignal | undefined;
+  readonly #source: PostAbortSource;
   readonly #maxJsonBytes: number | undefined;
   readonly #metrics: ConnectionMetrics;
-  #resolve!: (answer: PostAnswer) => void;
-  #reject!: (error: unknown) => void;
+  readonly #receiver: PostReceiver;
   #settled = false;
+  /** What the receiver is told: undefined for the answer, else the failure. */
+  #error: unknown;
   #controller: Controller | undefined;
   #phase: 'queued' | 'sending' | 'sent' = 'queued';
   #aborted = false;
@@ -124,35 +159,34 @@ export class GuardedSend implements Handler, PostAnswer {
 
   constructor(
     target: HttpTarget,
-    source: AbortEmitter | AbortSignal | undefined,
+    source: PostAbortSource,
     maxJsonBytes: number | undefined,
     metrics: ConnectionMetrics,
+    receiver: PostReceiver,
   ) {
     this.#target = target;
     this.#source = source;
     this.#maxJsonBytes = maxJsonBytes;
     this.#metrics = metrics;
+    this.#receiver = receiver;
   }
 
-  send(headers: HeaderRecord, body: Buffer): Promise<PostAnswer> {
+  /** Starts the POST; its outcome goes to the receiver. */
+  send(headers: HeaderRecord, body: Buffer): void {
     if (!watching) {
       watching = true;
       diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
     }
-    const promise = new Promise<PostAnswer>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
     const source = this.#source;
     if (source !== undefined) {
-      if ((source as { aborted?: boolean }).aborted === true) {
+      if (source !== 'caller' && source.aborted) {
         this.#aborted = true;
-        this.#reason = abortError((source as { reason?: unknown }).reason);
+        this.#reason = abortError(source.reason);
         this.#settle(this.#reason);
-        return promise;
+        return;
       }
       this.#subscribed = true;
-      subscribe(source, this.#onSourceAbort);
+      if (source !== 'caller') source.addEventListener('abort', this, ONCE);
     }
     const target = this.#target;
     const options: Dispatcher.DispatchOptions = {
@@ -173,7 +207,13 @@ export class GuardedSend implements Handler, PostAnswer {
     } catch (error) {
       this.onResponseError(undefined, error as Error);
     }
-    return promise;
+  }
+
+  /** Called from the microtask after the outcome is known (see `settledSends`). */
+  tellReceiver(): void {
+    const error = this.#error;
+    if (error === undefined) this.#receiver.postAnswered(this);
+    else this.#receiver.postFailed(error);
   }
 
   /**
@@ -301,9 +341,14 @@ export class GuardedSend implements Handler, PostAnswer {
   #settle(error: Error | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (error === undefined) this.#resolve(this);
-    else if (this.#aborted && error === this.#reason) this.#reject(error);
-    else this.#reject(toTransportError(error, `POST ${this.#target.path} failed`));
+    if (error !== undefined) {
+      this.#error =
+        this.#aborted && error === this.#reason
+          ? error
+          : toTransportError(error, `POST ${this.#target.path} failed`);
+    }
+    if (settledSends.length === 0) queueMicrotask(tellReceivers);
+    settledSends.push(this);
   }
 
   // The abort guard.
@@ -314,11 +359,26 @@ export class GuardedSend implements Handler, PostAnswer {
     else this.#cancelQueued = cancel;
   };
 
-  #onSourceAbort = (): void => {
+  /** The AbortSignal fired (EventListener). */
+  handleEvent(): void {
     this.#subscribed = false;
+    this.#abort((this.#source as AbortSignal).reason);
+  }
+
+  /**
+   * With 'caller' as the source: the caller aborts the request (a no-op once its answer
+   * ended or broke, as an unsubscribed listener would be).
+   */
+  abort(reason: unknown): void {
+    if (!this.#subscribed) return;
+    this.#subscribed = false;
+    this.#abort(reason);
+  }
+
+  #abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#reason = abortError((this.#source as { reason?: unknown }).reason);
+    this.#reason = abortError(reason);
     if (this.#phase === 'sending') {
       this.#holdAbort();
       return;
@@ -331,7 +391,7 @@ export class GuardedSend implements Handler, PostAnswer {
     const cancel = this.#cancelQueued;
     this.#cancelQueued = undefined;
     cancel?.(this.#reason);
-  };
+  }
 
   /**
    * An abort while the body may be going out: passed on at once when the HTTP/2 stream has
@@ -366,21 +426,12 @@ export class GuardedSend implements Handler, PostAnswer {
   #unsubscribe(): void {
     if (!this.#subscribed) return;
     this.#subscribed = false;
-    unsubscribe(this.#source as AbortEmitter | AbortSignal, this.#onSourceAbort);
+    const source = this.#source;
+    if (source !== 'caller') source?.removeEventListener('abort', this);
   }
 }
 
 /** What an abort rejects with: the source's reason when it is an Error. */
 function abortError(reason: unknown): Error {
   return reason instanceof Error ? reason : new AbortedError({ cause: reason });
-}
-
-function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
-  if ('addEventListener' in source) source.addEventListener('abort', listener, { once: true });
-  else source.once('abort', listener);
-}
-
-function unsubscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
-  if ('removeEventListener' in source) source.removeEventListener('abort', listener);
-  else source.removeListener('abort', listener);
 }
