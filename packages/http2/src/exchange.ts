@@ -18,7 +18,7 @@ import {
   TimeoutError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
-import { CoarseDeadline, type DeadlineOwner } from './deadline-wheel.ts';
+import { CoarseDeadline } from './deadline-wheel.ts';
 import { GuardedSend, type PostAnswer, type PostReceiver } from './guarded-send.ts';
 import {
   type AbortEmitter,
@@ -63,7 +63,10 @@ const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
  * Last-Event-ID, replays the session after a 404 when allowed. Settles exactly once.
  * It is also the `signal` undici watches, so aborting costs no AbortController.
  */
-export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner, PostReceiver {
+export class RequestExchange
+  extends CoarseDeadline
+  implements SlotWaiter, AbortEmitter, PostReceiver
+{
   readonly id: JsonRpcId;
   readonly method: string;
   readonly promise: Promise<JsonRpcResponse>;
@@ -73,7 +76,6 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
   #options: RequestOptions | undefined;
   #progressToken: unknown;
   #startedAt: number;
-  #deadline: CoarseDeadline | undefined;
   #resolve!: (response: JsonRpcResponse) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
@@ -98,6 +100,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
   #standardHeaders: Record<string, string> | undefined;
 
   constructor(host: ExchangeHost, message: JsonRpcRequest, options: RequestOptions | undefined) {
+    super();
     this.#host = host;
     this.id = message.id;
     this.method = message.method;
@@ -124,8 +127,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
   start(slot: boolean): void {
     const opts = this.#options;
     const defaults = this.#host.options;
-    this.#deadline = new CoarseDeadline(
-      this,
+    this.startDeadline(
       opts?.signal,
       opts?.timeoutMs ?? defaults.requestTimeoutMs,
       opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
@@ -137,7 +139,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
 
   /** Runs outside the concurrency limit (session replay), with the default time limit only. */
   startUnlimited(): void {
-    this.#deadline = new CoarseDeadline(this, undefined, this.#host.options.requestTimeoutMs);
+    this.startDeadline(undefined, this.#host.options.requestTimeoutMs);
     this.#run();
   }
 
@@ -390,7 +392,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
           (message.params as { progressToken?: unknown } | undefined)?.progressToken ===
             this.#progressToken
         ) {
-          this.#deadline?.progress();
+          this.deadlineProgress();
         }
       }
       const onMessage = this.#options?.onMessage;
@@ -451,7 +453,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner,
   }
 
   #cleanup(): void {
-    this.#deadline?.dispose();
+    this.disposeDeadline();
     if (this.#sleepTimer !== undefined) {
       clearTimeout(this.#sleepTimer);
       this.#sleepTimer = undefined;
