@@ -1,5 +1,4 @@
 import {
-  type ConnectionMetrics,
   ErrorCode,
   envelopeOf,
   isModernProtocolVersion,
@@ -7,11 +6,9 @@ import {
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
-  keepRawJson,
   type McpConnectionError,
   MetaKey,
   ProtocolError,
-  parseMessages,
   type RequestOptions,
   SessionExpiredError,
   standardHeadersFor,
@@ -19,41 +16,14 @@ import {
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
 import { CoarseDeadline } from './deadline-wheel.ts';
-import { GuardedSend, type PostAnswer, type PostReceiver } from './guarded-send.ts';
-import {
-  type AbortEmitter,
-  answerStatusError,
-  type HttpTarget,
-  headerValue,
-  noop,
-} from './http.ts';
+import type { ExchangeHost } from './exchange-host.ts';
+import { GuardedSend } from './guarded-send.ts';
+import { type AbortEmitter, answerStatusError, headerValue, noop } from './http.ts';
+import { routeJsonAnswer } from './json-answer.ts';
 import type { SlotWaiter } from './limiter.ts';
-import type { ResolvedHttp2ConnectionOptions } from './options.ts';
-import { type HeaderRecord, type SessionState, withOwnHeaders } from './session.ts';
+import type { PostAnswer, PostReceiver } from './post-answer.ts';
+import { type HeaderRecord, withOwnHeaders } from './session.ts';
 import { readSseResponse } from './sse-response.ts';
-
-/** What an exchange needs from its connection. */
-export interface ExchangeHost {
-  readonly target: HttpTarget;
-  readonly session: SessionState;
-  readonly metrics: ConnectionMetrics;
-  readonly options: ResolvedHttp2ConnectionOptions;
-  /** Gives the request's slot back (it held one unless it was sent outside the limit). */
-  releaseSlot(): void;
-  /** Takes a waiting exchange out of the queue. */
-  leaveQueue(exchange: RequestExchange): void;
-  exchangeSettled(exchange: RequestExchange): void;
-  /** The session replay in progress, if any: requests wait for it before they are sent. */
-  readonly reinitializing: Promise<void> | undefined;
-  /** Negotiates a new session unless `generation` is already outdated. */
-  reinitialize(generation: number): Promise<void>;
-  sendCancelled(id: JsonRpcId, reason: string): void;
-  initializeAnswered(response: JsonRpcResponse, sessionId: string | undefined): void;
-  /** A response to another request in flight; true when one took it. */
-  routeResponse(response: JsonRpcResponse): boolean;
-  /** A server request nobody listens to on this exchange: to `receive()`. */
-  deliverUnrelated(message: JsonRpcMessage): void;
-}
 
 const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
 
@@ -336,33 +306,15 @@ export class RequestExchange
     }
   }
 
-  /**
-   * Routes the messages of a JSON answer, read whole by the handler: parsed once. Waits (with
-   * an async helper) only when the caller's onMessage asks to be waited for.
-   */
+  /** Routes the messages of a JSON answer (read whole by the handler). */
   #readJson(bytes: Buffer): void {
-    const messages = parseMessages(bytes);
-    if (messages.length === 1 && this.#options?.keepRawResponse === true) {
-      keepRawJson(messages[0] as JsonRpcMessage, bytes);
-    }
-    for (let i = 0; i < messages.length; i++) {
-      const pending = this.handleMessage(messages[i] as JsonRpcMessage);
-      if (pending !== undefined) {
-        this.#routeRest(pending, messages, i + 1).then(
-          () => this.#answerRead(),
-          (error: unknown) => this.fail(error),
-        );
-        return;
-      }
-    }
-    this.#answerRead();
-  }
-
-  async #routeRest(pending: Promise<void>, messages: unknown[], from: number): Promise<void> {
-    await pending;
-    for (let i = from; i < messages.length; i++) {
-      const next = this.handleMessage(messages[i] as JsonRpcMessage);
-      if (next !== undefined) await next;
+    const pending = routeJsonAnswer(bytes, this.#options?.keepRawResponse === true, this);
+    if (pending === undefined) this.#answerRead();
+    else {
+      pending.then(
+        () => this.#answerRead(),
+        (error: unknown) => this.fail(error),
+      );
     }
   }
 

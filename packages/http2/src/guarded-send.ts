@@ -10,6 +10,12 @@ import {
 import type { Dispatcher } from 'undici';
 import { type ContentKind, contentKind } from './content-kind.ts';
 import { type HttpTarget, toTransportError } from './http.ts';
+import {
+  type PostAbortSource,
+  type PostAnswer,
+  type PostReceiver,
+  tellLater,
+} from './post-answer.ts';
 import { kQueuedAbort } from './queued-abort.ts';
 import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
@@ -37,31 +43,6 @@ function onStreamCreated(message: unknown): void {
   send.streamOpened((message as { stream: ClientHttp2Stream }).stream);
 }
 
-/** A POST's answer: its status and headers, and its body read whole or still arriving. */
-export interface PostAnswer {
-  readonly statusCode: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly kind: ContentKind;
-  /** The whole body (empty when `body` streams it); its first bytes only when `truncated`. */
-  readonly bytes: Buffer;
-  /** More came than was kept (a body nobody parses, past DISCARD_LIMIT); the rest was dropped. */
-  readonly truncated: boolean;
-  /** A 2xx SSE answer, read as it arrives; undefined for every other answer. */
-  readonly body: StreamedBody | undefined;
-}
-
-/** Where a send reports its answer (or its failure), once, from a microtask. */
-export interface PostReceiver {
-  postAnswered(answer: PostAnswer): void;
-  postFailed(error: unknown): void;
-}
-
-/**
- * How a send learns of an abort: an AbortSignal it listens to, or 'caller' (the caller calls
- * `abort()` itself, so no listener is added).
- */
-export type PostAbortSource = AbortSignal | 'caller' | undefined;
-
 /** `{ once: true }`, made once. */
 const ONCE = { once: true } as const;
 
@@ -85,19 +66,6 @@ export function sendPost(
     const receiver: PostReceiver = { postAnswered: resolve, postFailed: reject };
     new GuardedSend(target, signal, maxJsonBytes, metrics, receiver).send(headers, body);
   });
-}
-
-/**
- * Sends whose outcome is known, waiting for the microtask that tells their receivers: a
- * receiver is never called from inside undici's handler calls (nor from `send()`), and a
- * settled send costs no promise.
- */
-let settledSends: GuardedSend[] = [];
-
-function tellReceivers(): void {
-  const sends = settledSends;
-  settledSends = [];
-  for (let i = 0; i < sends.length; i++) (sends[i] as GuardedSend).tellReceiver();
 }
 
 /**
@@ -209,7 +177,7 @@ export class GuardedSend implements Handler, PostAnswer {
     }
   }
 
-  /** Called from the microtask after the outcome is known (see `settledSends`). */
+  /** Called from the microtask after the outcome is known (see `tellLater`). */
   tellReceiver(): void {
     const error = this.#error;
     if (error === undefined) this.#receiver.postAnswered(this);
@@ -347,8 +315,7 @@ export class GuardedSend implements Handler, PostAnswer {
           ? error
           : toTransportError(error, `POST ${this.#target.path} failed`);
     }
-    if (settledSends.length === 0) queueMicrotask(tellReceivers);
-    settledSends.push(this);
+    tellLater(this);
   }
 
   // The abort guard.
