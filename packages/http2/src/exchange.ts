@@ -22,6 +22,7 @@ import { type AbortEmitter, answerStatusError, headerValue, noop } from './http.
 import { routeJsonAnswer } from './json-answer.ts';
 import type { SlotWaiter } from './limiter.ts';
 import type { PostAnswer, PostReceiver } from './post-answer.ts';
+import { ResumeWaits } from './resume-waits.ts';
 import { type HeaderRecord, withOwnHeaders } from './session.ts';
 import { readSseResponse } from './sse-response.ts';
 
@@ -58,14 +59,10 @@ export class RequestExchange
   #generation = 0;
   #sessionId: string | undefined;
   #replayed = false;
-  // undici registers two listeners per GET (its request handler, which destroys a body being
-  // read, and its dispatch, which stops a request not yet answered): both must run. POSTs add
-  // none (`#send`), so the array is made only for a GET that resumes an SSE answer.
-  #abortListeners: Array<() => void> | undefined;
+  /** GETs' abort listeners and the wait between attempts, once an SSE answer is resumed. */
+  #resume: ResumeWaits | undefined;
   #failure: McpConnectionError | undefined;
   #sessionHeader: string | undefined;
-  #wake: (() => void) | undefined;
-  #sleepTimer: NodeJS.Timeout | undefined;
   /** A 2026-07-28 request's MCP-Protocol-Version, Mcp-Method and Mcp-Name, from its body. */
   #standardHeaders: Record<string, string> | undefined;
 
@@ -140,11 +137,7 @@ export class RequestExchange
       this.#send = undefined;
       send.abort(error);
     }
-    const listeners = this.#abortListeners;
-    if (listeners !== undefined) {
-      this.#abortListeners = undefined;
-      for (const listener of listeners) listener();
-    }
+    this.#resume?.abort();
     const code = (error as { code?: unknown }).code;
     this.#host.metrics.requestFailed(
       this.method,
@@ -159,17 +152,14 @@ export class RequestExchange
     return this.#failure;
   }
   on(_event: 'abort', listener: () => void): this {
-    if (this.#abortListeners === undefined) this.#abortListeners = [listener];
-    else this.#abortListeners.push(listener);
+    this.#resumeWaits().add(listener);
     return this;
   }
   once(_event: 'abort', listener: () => void): this {
     return this.on('abort', listener);
   }
   removeListener(_event: 'abort', listener: () => void): this {
-    const listeners = this.#abortListeners;
-    const i = listeners === undefined ? -1 : listeners.indexOf(listener);
-    if (i !== -1) listeners?.splice(i, 1);
+    this.#resume?.remove(listener);
     return this;
   }
 
@@ -398,19 +388,17 @@ export class RequestExchange
 
   /** Waits `ms`; settling the request ends the wait early. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = setTimeout(resolve, ms);
-    });
+    return this.#resumeWaits().sleep(ms);
+  }
+
+  #resumeWaits(): ResumeWaits {
+    if (this.#resume === undefined) this.#resume = new ResumeWaits();
+    return this.#resume;
   }
 
   #cleanup(): void {
     this.disposeDeadline();
-    if (this.#sleepTimer !== undefined) {
-      clearTimeout(this.#sleepTimer);
-      this.#sleepTimer = undefined;
-      this.#wake?.();
-    }
+    this.#resume?.wake();
     if (this.#queued) {
       this.#queued = false;
       this.#host.leaveQueue(this);
