@@ -42,6 +42,7 @@ export abstract class CoarseDeadline {
     timeoutMs: number | undefined,
     resetOnProgress = false,
     maxTotalMs: number | undefined = undefined,
+    now: number = performance.now(),
   ): void {
     // Settled before it started (failed in the queue's admission): nothing to watch.
     if (this.#deadlineDone) return;
@@ -49,14 +50,14 @@ export abstract class CoarseDeadline {
     this.#timeoutMs = timeoutMs;
     this.#resetOnProgress = resetOnProgress;
     this.#maxTotalMs = maxTotalMs;
-    this.#deadlineStartedAt = performance.now();
+    this.#deadlineStartedAt = now;
     if (signal?.aborted) {
       // Report on the next tick so the caller finishes setting up first.
       queueMicrotask(() => this.handleEvent());
       return;
     }
     signal?.addEventListener('abort', this, ONCE);
-    if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs);
+    if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs, now);
   }
 
   /** Call on each progress notification for the request. */
@@ -64,12 +65,11 @@ export abstract class CoarseDeadline {
     const timeoutMs = this.#timeoutMs;
     if (this.#deadlineDone || !this.#resetOnProgress || timeoutMs === undefined) return;
     const maxTotalMs = this.#maxTotalMs;
+    const now = performance.now();
     const left =
-      maxTotalMs === undefined
-        ? timeoutMs
-        : maxTotalMs - (performance.now() - this.#deadlineStartedAt);
-    if (left < timeoutMs) this.#arm(Math.max(0, left), maxTotalMs as number);
-    else this.#arm(timeoutMs, timeoutMs);
+      maxTotalMs === undefined ? timeoutMs : maxTotalMs - (now - this.#deadlineStartedAt);
+    if (left < timeoutMs) this.#arm(Math.max(0, left), maxTotalMs as number, now);
+    else this.#arm(timeoutMs, timeoutMs, now);
   }
 
   disposeDeadline(): void {
@@ -89,10 +89,10 @@ export abstract class CoarseDeadline {
     this.#expire(new AbortedError({ cause: this.#signal?.reason }));
   }
 
-  #arm(ms: number, reportedMs: number): void {
+  #arm(ms: number, reportedMs: number, now: number): void {
     this.#reportedMs = reportedMs;
     wheel.remove(this);
-    wheel.add(this, performance.now() + ms);
+    wheel.add(this, now + ms);
   }
 
   #expire(error: McpConnectionError): void {

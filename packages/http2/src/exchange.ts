@@ -99,6 +99,7 @@ export class RequestExchange
       opts?.timeoutMs ?? defaults.requestTimeoutMs,
       opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
       opts?.maxTotalTimeoutMs ?? defaults.maxTotalTimeoutMs,
+      this.#startedAt,
     );
     if (slot) this.grant();
     else this.#queued = true;
