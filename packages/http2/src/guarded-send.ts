@@ -27,6 +27,8 @@ type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
 export const DISCARD_LIMIT = BODY_HIGH_WATER_MARK;
 
 const EMPTY = Buffer.alloc(0);
+/** The headers of an answer not yet come (one shared object, never written). */
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 
 /**
  * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
@@ -96,7 +98,7 @@ export function sendPost(
  */
 export class GuardedSend implements Handler, PostAnswer {
   statusCode = 0;
-  headers: IncomingHttpHeaders = {};
+  headers: IncomingHttpHeaders = NO_HEADERS;
   kind: ContentKind = 'other';
   bytes: Buffer = EMPTY;
   truncated = false;
@@ -120,7 +122,7 @@ export class GuardedSend implements Handler, PostAnswer {
   /** The HTTP/2 stream of the latest attempt, while its body may still be going out. */
   #stream: ClientHttp2Stream | undefined;
   // The body being gathered: its chunks, their length, and how much may be kept.
-  #chunks: Buffer[] = [];
+  #chunks: Buffer[] | undefined;
   #length = 0;
   #keepLimit = 0;
   #overLimitFails = false;
@@ -256,7 +258,8 @@ export class GuardedSend implements Handler, PostAnswer {
     const length = this.#length + chunk.byteLength;
     if (length <= this.#keepLimit) {
       this.#length = length;
-      this.#chunks.push(chunk);
+      if (this.#chunks === undefined) this.#chunks = [chunk];
+      else this.#chunks.push(chunk);
       return;
     }
     if (this.#overLimitFails) {
@@ -265,7 +268,9 @@ export class GuardedSend implements Handler, PostAnswer {
       return;
     }
     // Nobody parses this body: keep its beginning, let the rest go.
-    this.#chunks.push(chunk.subarray(0, this.#keepLimit - this.#length));
+    const head = chunk.subarray(0, this.#keepLimit - this.#length);
+    if (this.#chunks === undefined) this.#chunks = [head];
+    else this.#chunks.push(head);
     this.#length = this.#keepLimit;
     this.truncated = true;
     this.#finish();
@@ -297,12 +302,12 @@ export class GuardedSend implements Handler, PostAnswer {
     const length = this.#length;
     this.#metrics.bytesReceived(length);
     this.bytes =
-      chunks.length === 1
-        ? (chunks[0] as Buffer)
-        : chunks.length === 0
-          ? EMPTY
+      chunks === undefined
+        ? EMPTY
+        : chunks.length === 1
+          ? (chunks[0] as Buffer)
           : Buffer.concat(chunks, length);
-    this.#chunks = [];
+    this.#chunks = undefined;
     this.#settle(undefined);
   }
 
