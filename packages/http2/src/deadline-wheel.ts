@@ -13,9 +13,10 @@ const SLOTS = 256;
  * up, at most WHEEL_TICK_MS late, never early. `disposeDeadline()` must be called when the
  * request settles.
  *
- * A base class: the request itself (RequestExchange) is the wheel's entry and the signal's
- * listener (an EventListener object, `handleEvent`), so a deadline adds no object, closure or
- * listener Map of its own to a request.
+ * A base class: the request itself (RequestExchange) is the wheel's entry, so a deadline adds
+ * no object of its own to a request, and a closure only for a caller's signal. (Not an
+ * EventListener object: node wraps one in an async closure per listener, which saves nothing
+ * and would turn an exception into a rejection.)
  */
 export abstract class CoarseDeadline {
   #signal: AbortSignal | undefined;
@@ -26,6 +27,8 @@ export abstract class CoarseDeadline {
   /** The limit a TimeoutError reports: `timeoutMs`, or `maxTotalTimeoutMs` once that is nearer. */
   #reportedMs = 0;
   #deadlineDone = false;
+  /** The listener of `#signal`, if there is one. */
+  #onAbort: (() => void) | undefined;
   // The wheel's links: the slot this deadline sits in (-1: none), its neighbours there, and when
   // it is due (performance.now() ms).
   slot = -1;
@@ -53,10 +56,14 @@ export abstract class CoarseDeadline {
     this.#deadlineStartedAt = now;
     if (signal?.aborted) {
       // Report on the next tick so the caller finishes setting up first.
-      queueMicrotask(() => this.handleEvent());
+      queueMicrotask(() => this.#signalAborted());
       return;
     }
-    signal?.addEventListener('abort', this, ONCE);
+    if (signal !== undefined) {
+      const onAbort = (): void => this.#signalAborted();
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, ONCE);
+    }
     if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs, now);
   }
 
@@ -76,7 +83,11 @@ export abstract class CoarseDeadline {
     if (this.#deadlineDone) return;
     this.#deadlineDone = true;
     wheel.remove(this);
-    this.#signal?.removeEventListener('abort', this);
+    const onAbort = this.#onAbort;
+    if (onAbort !== undefined) {
+      this.#onAbort = undefined;
+      this.#signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Called by the wheel once the time is up. */
@@ -84,8 +95,7 @@ export abstract class CoarseDeadline {
     this.#expire(new TimeoutError(this.#reportedMs));
   }
 
-  /** The signal fired (EventListener). */
-  handleEvent(): void {
+  #signalAborted(): void {
     this.#expire(new AbortedError({ cause: this.#signal?.reason }));
   }
 

@@ -93,8 +93,8 @@ export function sendPost(
  * (an AbortController, a DOMException when it ends, end-of-stream listeners). The answer is
  * read here too, with no stream object: a JSON body is gathered as Buffers and joined once.
  * The outcome goes to a PostReceiver (the request's exchange) rather than through a promise, so
- * the exchange waits for it with no async frame, and listens to an AbortSignal as an
- * EventListener object (`handleEvent`), with no closure.
+ * the exchange waits for it with no async frame; the exchange aborts it directly, so only an
+ * AbortSignal (a one-way message's) gets a listener.
  */
 export class GuardedSend implements Handler, PostAnswer {
   statusCode = 0;
@@ -117,6 +117,8 @@ export class GuardedSend implements Handler, PostAnswer {
   #aborted = false;
   #abortHeld = false;
   #subscribed = false;
+  /** The listener of an AbortSignal source. */
+  #onSignalAbort: (() => void) | undefined;
   #reason: Error | undefined;
   #cancelQueued: ((reason: unknown) => void) | undefined;
   /** The HTTP/2 stream of the latest attempt, while its body may still be going out. */
@@ -156,7 +158,14 @@ export class GuardedSend implements Handler, PostAnswer {
         return;
       }
       this.#subscribed = true;
-      if (source !== 'caller') source.addEventListener('abort', this, ONCE);
+      if (source !== 'caller') {
+        const onAbort = (): void => {
+          this.#subscribed = false;
+          this.#abort(source.reason);
+        };
+        this.#onSignalAbort = onAbort;
+        source.addEventListener('abort', onAbort, ONCE);
+      }
     }
     const target = this.#target;
     const options: Dispatcher.DispatchOptions = {
@@ -331,12 +340,6 @@ export class GuardedSend implements Handler, PostAnswer {
     else this.#cancelQueued = cancel;
   };
 
-  /** The AbortSignal fired (EventListener). */
-  handleEvent(): void {
-    this.#subscribed = false;
-    this.#abort((this.#source as AbortSignal).reason);
-  }
-
   /**
    * With 'caller' as the source: the caller aborts the request (a no-op once its answer
    * ended or broke, as an unsubscribed listener would be).
@@ -399,7 +402,11 @@ export class GuardedSend implements Handler, PostAnswer {
     if (!this.#subscribed) return;
     this.#subscribed = false;
     const source = this.#source;
-    if (source !== 'caller') source?.removeEventListener('abort', this);
+    const onAbort = this.#onSignalAbort;
+    if (onAbort !== undefined && source !== 'caller') {
+      this.#onSignalAbort = undefined;
+      source?.removeEventListener('abort', onAbort);
+    }
   }
 }
 
