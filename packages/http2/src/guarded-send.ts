@@ -1,4 +1,3 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
 import {
@@ -19,6 +18,7 @@ import {
 import { kQueuedAbort } from './queued-abort.ts';
 import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
+import { expectStream, stopExpecting, watchOpeningStreams } from './stream-opening.ts';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
@@ -29,21 +29,6 @@ export const DISCARD_LIMIT = BODY_HIGH_WATER_MARK;
 const EMPTY = Buffer.alloc(0);
 /** The headers of an answer not yet come (one shared object, never written). */
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
-
-/**
- * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
- * then, in the same synchronous run, `session.request()`, which publishes the new stream on
- * `http2.client.stream.created`: the stream published then is that send's.
- */
-let starting: GuardedSend | undefined;
-let watching = false;
-
-function onStreamCreated(message: unknown): void {
-  const send = starting;
-  if (send === undefined) return;
-  starting = undefined;
-  send.streamOpened((message as { stream: ClientHttp2Stream }).stream);
-}
 
 /** `{ once: true }`, made once. */
 const ONCE = { once: true } as const;
@@ -145,10 +130,7 @@ export class GuardedSend implements Handler, PostAnswer {
 
   /** Starts the POST; its outcome goes to the receiver. */
   send(headers: HeaderRecord, body: Buffer): void {
-    if (!watching) {
-      watching = true;
-      diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
-    }
+    watchOpeningStreams();
     const source = this.#source;
     if (source !== undefined) {
       if (source !== 'caller' && source.aborted) {
@@ -196,7 +178,7 @@ export class GuardedSend implements Handler, PostAnswer {
   }
 
   /**
-   * The HTTP/2 stream undici opened for this request (see `starting`). It is only kept: its
+   * The HTTP/2 stream undici opened for this request (see stream-opening.ts). It is only kept: its
    * `finish` is listened to if an abort comes while the body may still be going out, so a
    * request nobody aborts adds no listener.
    */
@@ -216,7 +198,7 @@ export class GuardedSend implements Handler, PostAnswer {
     }
     this.#phase = 'sending';
     this.#stream = undefined;
-    starting = this;
+    expectStream(this);
   }
 
   /**
@@ -224,7 +206,7 @@ export class GuardedSend implements Handler, PostAnswer {
    * `finish` says when it went out. With no stream of ours (HTTP/1.1), it is sent.
    */
   onRequestSent(): void {
-    if (starting === this) starting = undefined;
+    stopExpecting(this);
     const stream = this.#stream;
     if (stream === undefined || stream.writableFinished || stream.destroyed) this.#sent();
   }
