@@ -5,29 +5,30 @@ export const WHEEL_TICK_MS = 100;
 /** Slots in the wheel: one turn covers SLOTS x WHEEL_TICK_MS (25.6 s); later deadlines wait turns. */
 const SLOTS = 256;
 
-/** What a request's deadline calls when it expires (at most once). */
-export interface DeadlineOwner {
-  deadlineExpired(error: McpConnectionError): void;
-}
-
 /**
  * The time limit and the caller's abort signal of one request, like connection-core's
  * `RequestDeadline` (same options, same TimeoutError and AbortedError, same progress and
  * `maxTotalTimeoutMs` rules) but with no timer of its own: it sits in the module's one timer
  * wheel, so a request costs a few fields instead of a Node timer. It fires after its time is
- * up, at most WHEEL_TICK_MS late, never early. `dispose()` must be called when the request
- * settles.
+ * up, at most WHEEL_TICK_MS late, never early. `disposeDeadline()` must be called when the
+ * request settles.
+ *
+ * A base class: the request itself (RequestExchange) is the wheel's entry, so a deadline adds
+ * no object of its own to a request, and a closure only for a caller's signal. (Not an
+ * EventListener object: node wraps one in an async closure per listener, which saves nothing
+ * and would turn an exception into a rejection.)
  */
-export class CoarseDeadline {
-  readonly #owner: DeadlineOwner;
-  readonly #signal: AbortSignal | undefined;
-  readonly #timeoutMs: number | undefined;
-  readonly #resetOnProgress: boolean;
-  readonly #maxTotalMs: number | undefined;
-  readonly #startedAt: number;
+export abstract class CoarseDeadline {
+  #signal: AbortSignal | undefined;
+  #timeoutMs: number | undefined;
+  #resetOnProgress = false;
+  #maxTotalMs: number | undefined;
+  #deadlineStartedAt = 0;
   /** The limit a TimeoutError reports: `timeoutMs`, or `maxTotalTimeoutMs` once that is nearer. */
   #reportedMs = 0;
-  #done = false;
+  #deadlineDone = false;
+  /** The listener of `#signal`, if there is one. */
+  #onAbort: (() => void) | undefined;
   // The wheel's links: the slot this deadline sits in (-1: none), its neighbours there, and when
   // it is due (performance.now() ms).
   slot = -1;
@@ -35,65 +36,84 @@ export class CoarseDeadline {
   prev: CoarseDeadline | undefined;
   next: CoarseDeadline | undefined;
 
-  constructor(
-    owner: DeadlineOwner,
+  /** Called when the time is up or the signal fired (at most once). */
+  abstract deadlineExpired(error: McpConnectionError): void;
+
+  /** Starts the limit (none when `timeoutMs` is undefined) and watches `signal`. Once. */
+  protected startDeadline(
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
     resetOnProgress = false,
     maxTotalMs: number | undefined = undefined,
-  ) {
-    this.#owner = owner;
+    now: number = performance.now(),
+  ): void {
+    // Settled before it started (failed in the queue's admission): nothing to watch.
+    if (this.#deadlineDone) return;
     this.#signal = signal;
     this.#timeoutMs = timeoutMs;
     this.#resetOnProgress = resetOnProgress;
     this.#maxTotalMs = maxTotalMs;
-    this.#startedAt = performance.now();
+    this.#deadlineStartedAt = now;
     if (signal?.aborted) {
       // Report on the next tick so the caller finishes setting up first.
-      queueMicrotask(this.#onAbort);
+      queueMicrotask(() => this.#signalAborted());
       return;
     }
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs);
+    if (signal !== undefined) {
+      const onAbort = (): void => this.#signalAborted();
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, ONCE);
+    }
+    if (timeoutMs !== undefined) this.#arm(timeoutMs, timeoutMs, now);
   }
 
   /** Call on each progress notification for the request. */
-  progress(): void {
+  deadlineProgress(): void {
     const timeoutMs = this.#timeoutMs;
-    if (this.#done || !this.#resetOnProgress || timeoutMs === undefined) return;
+    if (this.#deadlineDone || !this.#resetOnProgress || timeoutMs === undefined) return;
     const maxTotalMs = this.#maxTotalMs;
+    const now = performance.now();
     const left =
-      maxTotalMs === undefined ? timeoutMs : maxTotalMs - (performance.now() - this.#startedAt);
-    if (left < timeoutMs) this.#arm(Math.max(0, left), maxTotalMs as number);
-    else this.#arm(timeoutMs, timeoutMs);
+      maxTotalMs === undefined ? timeoutMs : maxTotalMs - (now - this.#deadlineStartedAt);
+    if (left < timeoutMs) this.#arm(Math.max(0, left), maxTotalMs as number, now);
+    else this.#arm(timeoutMs, timeoutMs, now);
   }
 
-  dispose(): void {
-    if (this.#done) return;
-    this.#done = true;
+  disposeDeadline(): void {
+    if (this.#deadlineDone) return;
+    this.#deadlineDone = true;
     wheel.remove(this);
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    const onAbort = this.#onAbort;
+    if (onAbort !== undefined) {
+      this.#onAbort = undefined;
+      this.#signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Called by the wheel once the time is up. */
-  expire(): void {
+  timeUp(): void {
     this.#expire(new TimeoutError(this.#reportedMs));
   }
 
-  #arm(ms: number, reportedMs: number): void {
+  #signalAborted(): void {
+    this.#expire(new AbortedError({ cause: this.#signal?.reason }));
+  }
+
+  #arm(ms: number, reportedMs: number, now: number): void {
     this.#reportedMs = reportedMs;
     wheel.remove(this);
-    wheel.add(this, performance.now() + ms);
+    wheel.add(this, now + ms);
   }
-
-  #onAbort = (): void => this.#expire(new AbortedError({ cause: this.#signal?.reason }));
 
   #expire(error: McpConnectionError): void {
-    if (this.#done) return;
-    this.dispose();
-    this.#owner.deadlineExpired(error);
+    if (this.#deadlineDone) return;
+    this.disposeDeadline();
+    this.deadlineExpired(error);
   }
 }
+
+/** `{ once: true }`, made once. */
+const ONCE = { once: true } as const;
 
 /**
  * A hashed timing wheel: SLOTS lists of deadlines, a deadline in the slot of the tick it falls
@@ -173,7 +193,7 @@ class DeadlineWheel {
       // re-checked: a disposed one has left the slot.
       if (deadline.due <= now) {
         this.remove(deadline);
-        deadline.expire();
+        deadline.timeUp();
       }
       deadline = next !== undefined && next.slot === slot ? next : this.#firstDueIn(slot, now);
     }

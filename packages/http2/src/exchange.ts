@@ -1,5 +1,4 @@
 import {
-  type ConnectionMetrics,
   ErrorCode,
   envelopeOf,
   isModernProtocolVersion,
@@ -7,53 +6,25 @@ import {
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
-  keepRawJson,
   type McpConnectionError,
   MetaKey,
   ProtocolError,
-  parseMessages,
   type RequestOptions,
   SessionExpiredError,
   standardHeadersFor,
   TimeoutError,
   UnexpectedContentTypeError,
 } from '@mcp/connection-core';
-import { CoarseDeadline, type DeadlineOwner } from './deadline-wheel.ts';
-import { sendPost } from './guarded-send.ts';
-import {
-  type AbortEmitter,
-  answerStatusError,
-  type HttpTarget,
-  headerValue,
-  noop,
-} from './http.ts';
+import { CoarseDeadline } from './deadline-wheel.ts';
+import type { ExchangeHost } from './exchange-host.ts';
+import { GuardedSend } from './guarded-send.ts';
+import { type AbortEmitter, answerStatusError, headerValue, noop } from './http.ts';
+import { routeJsonAnswer } from './json-answer.ts';
 import type { SlotWaiter } from './limiter.ts';
-import type { ResolvedHttp2ConnectionOptions } from './options.ts';
-import { type SessionState, withOwnHeaders } from './session.ts';
+import type { PostAnswer, PostReceiver } from './post-answer.ts';
+import { ResumeWaits } from './resume-waits.ts';
+import { type HeaderRecord, withOwnHeaders } from './session.ts';
 import { readSseResponse } from './sse-response.ts';
-
-/** What an exchange needs from its connection. */
-export interface ExchangeHost {
-  readonly target: HttpTarget;
-  readonly session: SessionState;
-  readonly metrics: ConnectionMetrics;
-  readonly options: ResolvedHttp2ConnectionOptions;
-  /** Gives the request's slot back (it held one unless it was sent outside the limit). */
-  releaseSlot(): void;
-  /** Takes a waiting exchange out of the queue. */
-  leaveQueue(exchange: RequestExchange): void;
-  exchangeSettled(exchange: RequestExchange): void;
-  /** The session replay in progress, if any: requests wait for it before they are sent. */
-  readonly reinitializing: Promise<void> | undefined;
-  /** Negotiates a new session unless `generation` is already outdated. */
-  reinitialize(generation: number): Promise<void>;
-  sendCancelled(id: JsonRpcId, reason: string): void;
-  initializeAnswered(response: JsonRpcResponse, sessionId: string | undefined): void;
-  /** A response to another request in flight; true when one took it. */
-  routeResponse(response: JsonRpcResponse): boolean;
-  /** A server request nobody listens to on this exchange: to `receive()`. */
-  deliverUnrelated(message: JsonRpcMessage): void;
-}
 
 const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
 
@@ -63,7 +34,10 @@ const POST_SUCCESS_TYPES = 'application/json or text/event-stream';
  * Last-Event-ID, replays the session after a 404 when allowed. Settles exactly once.
  * It is also the `signal` undici watches, so aborting costs no AbortController.
  */
-export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner {
+export class RequestExchange
+  extends CoarseDeadline
+  implements SlotWaiter, AbortEmitter, PostReceiver
+{
   readonly id: JsonRpcId;
   readonly method: string;
   readonly promise: Promise<JsonRpcResponse>;
@@ -73,24 +47,27 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
   #options: RequestOptions | undefined;
   #progressToken: unknown;
   #startedAt: number;
-  #deadline: CoarseDeadline | undefined;
   #resolve!: (response: JsonRpcResponse) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
   #sent = false;
   #queued = false;
   #holdsSlot = false;
-  // undici registers two listeners per HTTP request (its request handler, which destroys a body
-  // being read, and its dispatch, which stops a request not yet answered): both must run.
-  #abortListeners: Array<() => void> = [];
+  /** The POST under way (until its answer was read): `fail()` aborts it. */
+  #send: GuardedSend | undefined;
+  // The session the POST went out in: its generation and id (none for `initialize`), for a 404.
+  #generation = 0;
+  #sessionId: string | undefined;
+  #replayed = false;
+  /** GETs' abort listeners and the wait between attempts, once an SSE answer is resumed. */
+  #resume: ResumeWaits | undefined;
   #failure: McpConnectionError | undefined;
   #sessionHeader: string | undefined;
-  #wake: (() => void) | undefined;
-  #sleepTimer: NodeJS.Timeout | undefined;
   /** A 2026-07-28 request's MCP-Protocol-Version, Mcp-Method and Mcp-Name, from its body. */
   #standardHeaders: Record<string, string> | undefined;
 
   constructor(host: ExchangeHost, message: JsonRpcRequest, options: RequestOptions | undefined) {
+    super();
     this.#host = host;
     this.id = message.id;
     this.method = message.method;
@@ -117,12 +94,12 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
   start(slot: boolean): void {
     const opts = this.#options;
     const defaults = this.#host.options;
-    this.#deadline = new CoarseDeadline(
-      this,
+    this.startDeadline(
       opts?.signal,
       opts?.timeoutMs ?? defaults.requestTimeoutMs,
       opts?.resetTimeoutOnProgress ?? defaults.resetTimeoutOnProgress,
       opts?.maxTotalTimeoutMs ?? defaults.maxTotalTimeoutMs,
+      this.#startedAt,
     );
     if (slot) this.grant();
     else this.#queued = true;
@@ -130,7 +107,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
 
   /** Runs outside the concurrency limit (session replay), with the default time limit only. */
   startUnlimited(): void {
-    this.#deadline = new CoarseDeadline(this, undefined, this.#host.options.requestTimeoutMs);
+    this.startDeadline(undefined, this.#host.options.requestTimeoutMs);
     this.#run();
   }
 
@@ -156,7 +133,12 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
     this.#failure = error as McpConnectionError;
     this.#cleanup();
     // Stop the HTTP/2 stream, if one is open: undici resets it.
-    for (const listener of this.#abortListeners.splice(0)) listener();
+    const send = this.#send;
+    if (send !== undefined) {
+      this.#send = undefined;
+      send.abort(error);
+    }
+    this.#resume?.abort();
     const code = (error as { code?: unknown }).code;
     this.#host.metrics.requestFailed(
       this.method,
@@ -171,105 +153,173 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
     return this.#failure;
   }
   on(_event: 'abort', listener: () => void): this {
-    this.#abortListeners.push(listener);
+    this.#resumeWaits().add(listener);
     return this;
   }
   once(_event: 'abort', listener: () => void): this {
     return this.on('abort', listener);
   }
   removeListener(_event: 'abort', listener: () => void): this {
-    const i = this.#abortListeners.indexOf(listener);
-    if (i !== -1) this.#abortListeners.splice(i, 1);
+    this.#resume?.remove(listener);
     return this;
   }
 
-  async #run(): Promise<void> {
+  /**
+   * Sends the request (again, after a session replay): waits for a replay in progress and for
+   * the session's headers only when they are not ready, then POSTs. Nothing here is an async
+   * function: while the request waits for its answer it holds no async frame, only the
+   * GuardedSend that will call `postAnswered` or `postFailed`.
+   */
+  #run(): void {
+    const replay = this.method === 'initialize' ? undefined : this.#host.reinitializing;
+    if (replay === undefined) {
+      this.#prepare();
+      return;
+    }
+    replay.then(
+      () => {
+        if (!this.#settled) this.#prepare();
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  #prepare(): void {
     try {
-      await this.#exchange();
-      if (!this.#settled) {
-        throw new ProtocolError(
-          ErrorCode.INVALID_MESSAGE,
-          `The server's answer carried no response to request ${JSON.stringify(this.id)}`,
-          false,
-        );
+      const session = this.#host.session;
+      this.#generation = session.generation;
+      this.#sessionId = this.method === 'initialize' ? undefined : session.sessionId;
+      const pending =
+        this.method === 'initialize'
+          ? session.initializeHeaders()
+          : session.postHeaders(this.method);
+      if (!(pending instanceof Promise)) {
+        this.#post(pending);
+        return;
       }
+      pending.then(
+        (headers) => {
+          if (this.#settled) return;
+          try {
+            this.#post(headers);
+          } catch (error) {
+            this.fail(error);
+          }
+        },
+        (error: unknown) => this.fail(error),
+      );
     } catch (error) {
       this.fail(error);
     }
   }
 
-  async #exchange(): Promise<void> {
+  #post(headers: HeaderRecord): void {
     const host = this.#host;
-    const session = host.session;
-    const isInitialize = this.method === 'initialize';
-    let replayed = false;
-    for (;;) {
-      const replay = isInitialize ? undefined : host.reinitializing;
-      if (replay !== undefined) {
-        await replay;
-        if (this.#settled) return;
-      }
-      const generation = session.generation;
-      const sessionId = isInitialize ? undefined : session.sessionId;
-      const pending = isInitialize ? session.initializeHeaders() : session.postHeaders(this.method);
-      const headers = pending instanceof Promise ? await pending : pending;
-      if (this.#settled) return;
-      this.#sent = true;
-      host.metrics.bytesSent(this.#body.byteLength);
-      const standard = this.#standardHeaders;
-      const own = withOwnHeaders(
-        standard === undefined ? headers : { ...headers, ...standard },
-        this.#options?.headers,
-      );
-      const answer = await sendPost(
-        host.target,
-        own,
-        this.#body,
-        this,
-        host.options.maxResponseBytes,
-        host.metrics,
-      );
-      if (this.#settled) {
-        answer.body?.destroy();
-        return;
-      }
+    this.#sent = true;
+    host.metrics.bytesSent(this.#body.byteLength);
+    const standard = this.#standardHeaders;
+    const own = withOwnHeaders(
+      standard === undefined ? headers : { ...headers, ...standard },
+      this.#options?.headers,
+    );
+    const send = new GuardedSend(
+      host.target,
+      'caller',
+      host.options.maxResponseBytes,
+      host.metrics,
+      this,
+    );
+    this.#send = send;
+    send.send(own, this.#body);
+  }
+
+  /** PostReceiver: the POST failed (or was aborted: then the request has already failed). */
+  postFailed(error: unknown): void {
+    this.#send = undefined;
+    this.fail(error);
+  }
+
+  /** PostReceiver: the POST's answer, its JSON body whole or its SSE body arriving. */
+  postAnswered(answer: PostAnswer): void {
+    if (this.#settled) {
+      this.#send = undefined;
+      answer.body?.destroy();
+      return;
+    }
+    try {
       const status = answer.statusCode;
       if (status >= 200 && status < 300 && status !== 202 && status !== 204) {
-        if (isInitialize) this.#sessionHeader = headerValue(answer.headers, 'mcp-session-id');
-        if (answer.kind === 'json') return this.#readJson(answer.bytes);
-        if (answer.body !== undefined) return readSseResponse(host, answer.body, this);
+        if (this.method === 'initialize') {
+          this.#sessionHeader = headerValue(answer.headers, 'mcp-session-id');
+        }
+        if (answer.kind === 'json') {
+          this.#send = undefined;
+          this.#readJson(answer.bytes);
+          return;
+        }
+        const body = answer.body;
+        if (body !== undefined) {
+          // The send stays: an abort must still reach the stream while it is read.
+          readSseResponse(this.#host, body, this).then(
+            () => this.#answerRead(),
+            (error: unknown) => this.fail(error),
+          );
+          return;
+        }
         throw new UnexpectedContentTypeError(
           headerValue(answer.headers, 'content-type'),
           POST_SUCCESS_TYPES,
         );
       }
+      this.#send = undefined;
+      const sessionId = this.#sessionId;
       if (status === 404 && sessionId !== undefined) {
-        if (host.options.reinitialize && !replayed) {
-          replayed = true;
-          await host.reinitialize(generation);
-          if (this.#settled) return;
-          continue;
+        if (this.#host.options.reinitialize && !this.#replayed) {
+          this.#replayed = true;
+          this.#host.reinitialize(this.#generation).then(
+            () => {
+              if (!this.#settled) this.#run();
+            },
+            (error: unknown) => this.fail(error),
+          );
+          return;
         }
         throw new SessionExpiredError(sessionId);
       }
       // A 2026-07-28 server answers a rejected request with a JSON-RPC error (HTTP 400/404).
-      if (standard !== undefined && answer.kind === 'json' && !answer.truncated) {
-        return this.#readJson(answer.bytes);
+      if (this.#standardHeaders !== undefined && answer.kind === 'json' && !answer.truncated) {
+        this.#readJson(answer.bytes);
+        return;
       }
       throw answerStatusError(answer);
+    } catch (error) {
+      this.fail(error);
     }
   }
 
-  /** Routes the messages of a JSON answer, read whole by the handler: parsed once. */
-  async #readJson(bytes: Buffer): Promise<void> {
-    const messages = parseMessages(bytes);
-    if (messages.length === 1 && this.#options?.keepRawResponse === true) {
-      keepRawJson(messages[0] as JsonRpcMessage, bytes);
+  /** Routes the messages of a JSON answer (read whole by the handler). */
+  #readJson(bytes: Buffer): void {
+    const pending = routeJsonAnswer(bytes, this.#options?.keepRawResponse === true, this);
+    if (pending === undefined) this.#answerRead();
+    else {
+      pending.then(
+        () => this.#answerRead(),
+        (error: unknown) => this.fail(error),
+      );
     }
-    for (let i = 0; i < messages.length; i++) {
-      const pending = this.handleMessage(messages[i] as JsonRpcMessage);
-      if (pending !== undefined) await pending;
-    }
+  }
+
+  /** The whole answer was read: it must have carried the response. */
+  #answerRead(): void {
+    this.#send = undefined;
+    if (this.#settled) return;
+    this.fail(
+      new ProtocolError(
+        ErrorCode.INVALID_MESSAGE,
+        `The server's answer carried no response to request ${JSON.stringify(this.id)}`,
+        false,
+      ),
+    );
   }
 
   /** Routes one message; a promise when the caller's onMessage asked to be waited for. */
@@ -285,7 +335,7 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
           (message.params as { progressToken?: unknown } | undefined)?.progressToken ===
             this.#progressToken
         ) {
-          this.#deadline?.progress();
+          this.deadlineProgress();
         }
       }
       const onMessage = this.#options?.onMessage;
@@ -339,19 +389,17 @@ export class RequestExchange implements SlotWaiter, AbortEmitter, DeadlineOwner 
 
   /** Waits `ms`; settling the request ends the wait early. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = setTimeout(resolve, ms);
-    });
+    return this.#resumeWaits().sleep(ms);
+  }
+
+  #resumeWaits(): ResumeWaits {
+    if (this.#resume === undefined) this.#resume = new ResumeWaits();
+    return this.#resume;
   }
 
   #cleanup(): void {
-    this.#deadline?.dispose();
-    if (this.#sleepTimer !== undefined) {
-      clearTimeout(this.#sleepTimer);
-      this.#sleepTimer = undefined;
-      this.#wake?.();
-    }
+    this.disposeDeadline();
+    this.#resume?.wake();
     if (this.#queued) {
       this.#queued = false;
       this.#host.leaveQueue(this);

@@ -11,8 +11,9 @@ import {
 import { type Dispatcher, Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOwnDispatcher } from './dispatcher.ts';
-import { type PostAnswer, sendPost } from './guarded-send.ts';
+import { sendPost } from './guarded-send.ts';
 import { answerStatusError, type HttpTarget } from './http.ts';
+import type { PostAnswer } from './post-answer.ts';
 import { BODY_HIGH_WATER_MARK } from './response-body.ts';
 
 type StreamHandler = (stream: http2.ServerHttp2Stream) => void;

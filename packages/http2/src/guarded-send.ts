@@ -1,4 +1,3 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
 import {
@@ -9,10 +8,17 @@ import {
 } from '@mcp/connection-core';
 import type { Dispatcher } from 'undici';
 import { type ContentKind, contentKind } from './content-kind.ts';
-import { type AbortEmitter, type HttpTarget, toTransportError } from './http.ts';
+import { type HttpTarget, toTransportError } from './http.ts';
+import {
+  type PostAbortSource,
+  type PostAnswer,
+  type PostReceiver,
+  tellLater,
+} from './post-answer.ts';
 import { kQueuedAbort } from './queued-abort.ts';
 import { BODY_HIGH_WATER_MARK, StreamedBody } from './response-body.ts';
 import type { HeaderRecord } from './session.ts';
+import { expectStream, stopExpecting, watchOpeningStreams } from './stream-opening.ts';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
@@ -21,34 +27,11 @@ type Controller = Parameters<NonNullable<Handler['onRequestStart']>>[0];
 export const DISCARD_LIMIT = BODY_HIGH_WATER_MARK;
 
 const EMPTY = Buffer.alloc(0);
+/** The headers of an answer not yet come (one shared object, never written). */
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 
-/**
- * The send whose HTTP/2 stream undici is opening right now. undici calls `onRequestStart` and
- * then, in the same synchronous run, `session.request()`, which publishes the new stream on
- * `http2.client.stream.created`: the stream published then is that send's.
- */
-let starting: GuardedSend | undefined;
-let watching = false;
-
-function onStreamCreated(message: unknown): void {
-  const send = starting;
-  if (send === undefined) return;
-  starting = undefined;
-  send.streamOpened((message as { stream: ClientHttp2Stream }).stream);
-}
-
-/** A POST's answer: its status and headers, and its body read whole or still arriving. */
-export interface PostAnswer {
-  readonly statusCode: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly kind: ContentKind;
-  /** The whole body (empty when `body` streams it); its first bytes only when `truncated`. */
-  readonly bytes: Buffer;
-  /** More came than was kept (a body nobody parses, past DISCARD_LIMIT); the rest was dropped. */
-  readonly truncated: boolean;
-  /** A 2xx SSE answer, read as it arrives; undefined for every other answer. */
-  readonly body: StreamedBody | undefined;
-}
+/** `{ once: true }`, made once. */
+const ONCE = { once: true } as const;
 
 /**
  * POSTs `body` (JSON, encoded once by the caller) and resolves once the answer is known: a 2xx `application/json` answer (and any
@@ -62,11 +45,14 @@ export function sendPost(
   target: HttpTarget,
   headers: HeaderRecord,
   body: Buffer,
-  signal: AbortEmitter | AbortSignal | undefined,
+  signal: AbortSignal | undefined,
   maxJsonBytes: number | undefined,
   metrics: ConnectionMetrics,
 ): Promise<PostAnswer> {
-  return new GuardedSend(target, signal, maxJsonBytes, metrics).send(headers, body);
+  return new Promise<PostAnswer>((resolve, reject) => {
+    const receiver: PostReceiver = { postAnswered: resolve, postFailed: reject };
+    new GuardedSend(target, signal, maxJsonBytes, metrics, receiver).send(headers, body);
+  });
 }
 
 /**
@@ -91,68 +77,77 @@ export function sendPost(
  * The body is a buffer, not a stream: a stream body costs undici a `pipeline()` per request
  * (an AbortController, a DOMException when it ends, end-of-stream listeners). The answer is
  * read here too, with no stream object: a JSON body is gathered as Buffers and joined once.
+ * The outcome goes to a PostReceiver (the request's exchange) rather than through a promise, so
+ * the exchange waits for it with no async frame; the exchange aborts it directly, so only an
+ * AbortSignal (a one-way message's) gets a listener.
  */
 export class GuardedSend implements Handler, PostAnswer {
   statusCode = 0;
-  headers: IncomingHttpHeaders = {};
+  headers: IncomingHttpHeaders = NO_HEADERS;
   kind: ContentKind = 'other';
   bytes: Buffer = EMPTY;
   truncated = false;
   body: StreamedBody | undefined;
 
   readonly #target: HttpTarget;
-  readonly #source: AbortEmitter | AbortSignal | undefined;
+  readonly #source: PostAbortSource;
   readonly #maxJsonBytes: number | undefined;
   readonly #metrics: ConnectionMetrics;
-  #resolve!: (answer: PostAnswer) => void;
-  #reject!: (error: unknown) => void;
+  readonly #receiver: PostReceiver;
   #settled = false;
+  /** What the receiver is told: undefined for the answer, else the failure. */
+  #error: unknown;
   #controller: Controller | undefined;
   #phase: 'queued' | 'sending' | 'sent' = 'queued';
   #aborted = false;
   #abortHeld = false;
   #subscribed = false;
+  /** The listener of an AbortSignal source. */
+  #onSignalAbort: (() => void) | undefined;
   #reason: Error | undefined;
   #cancelQueued: ((reason: unknown) => void) | undefined;
   /** The HTTP/2 stream of the latest attempt, while its body may still be going out. */
   #stream: ClientHttp2Stream | undefined;
   // The body being gathered: its chunks, their length, and how much may be kept.
-  #chunks: Buffer[] = [];
+  #chunks: Buffer[] | undefined;
   #length = 0;
   #keepLimit = 0;
   #overLimitFails = false;
 
   constructor(
     target: HttpTarget,
-    source: AbortEmitter | AbortSignal | undefined,
+    source: PostAbortSource,
     maxJsonBytes: number | undefined,
     metrics: ConnectionMetrics,
+    receiver: PostReceiver,
   ) {
     this.#target = target;
     this.#source = source;
     this.#maxJsonBytes = maxJsonBytes;
     this.#metrics = metrics;
+    this.#receiver = receiver;
   }
 
-  send(headers: HeaderRecord, body: Buffer): Promise<PostAnswer> {
-    if (!watching) {
-      watching = true;
-      diagnosticsChannel.subscribe('http2.client.stream.created', onStreamCreated);
-    }
-    const promise = new Promise<PostAnswer>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  /** Starts the POST; its outcome goes to the receiver. */
+  send(headers: HeaderRecord, body: Buffer): void {
+    watchOpeningStreams();
     const source = this.#source;
     if (source !== undefined) {
-      if ((source as { aborted?: boolean }).aborted === true) {
+      if (source !== 'caller' && source.aborted) {
         this.#aborted = true;
-        this.#reason = abortError((source as { reason?: unknown }).reason);
+        this.#reason = abortError(source.reason);
         this.#settle(this.#reason);
-        return promise;
+        return;
       }
       this.#subscribed = true;
-      subscribe(source, this.#onSourceAbort);
+      if (source !== 'caller') {
+        const onAbort = (): void => {
+          this.#subscribed = false;
+          this.#abort(source.reason);
+        };
+        this.#onSignalAbort = onAbort;
+        source.addEventListener('abort', onAbort, ONCE);
+      }
     }
     const target = this.#target;
     const options: Dispatcher.DispatchOptions = {
@@ -173,11 +168,17 @@ export class GuardedSend implements Handler, PostAnswer {
     } catch (error) {
       this.onResponseError(undefined, error as Error);
     }
-    return promise;
+  }
+
+  /** Called from the microtask after the outcome is known (see `tellLater`). */
+  tellReceiver(): void {
+    const error = this.#error;
+    if (error === undefined) this.#receiver.postAnswered(this);
+    else this.#receiver.postFailed(error);
   }
 
   /**
-   * The HTTP/2 stream undici opened for this request (see `starting`). It is only kept: its
+   * The HTTP/2 stream undici opened for this request (see stream-opening.ts). It is only kept: its
    * `finish` is listened to if an abort comes while the body may still be going out, so a
    * request nobody aborts adds no listener.
    */
@@ -197,7 +198,7 @@ export class GuardedSend implements Handler, PostAnswer {
     }
     this.#phase = 'sending';
     this.#stream = undefined;
-    starting = this;
+    expectStream(this);
   }
 
   /**
@@ -205,7 +206,7 @@ export class GuardedSend implements Handler, PostAnswer {
    * `finish` says when it went out. With no stream of ours (HTTP/1.1), it is sent.
    */
   onRequestSent(): void {
-    if (starting === this) starting = undefined;
+    stopExpecting(this);
     const stream = this.#stream;
     if (stream === undefined || stream.writableFinished || stream.destroyed) this.#sent();
   }
@@ -248,7 +249,8 @@ export class GuardedSend implements Handler, PostAnswer {
     const length = this.#length + chunk.byteLength;
     if (length <= this.#keepLimit) {
       this.#length = length;
-      this.#chunks.push(chunk);
+      if (this.#chunks === undefined) this.#chunks = [chunk];
+      else this.#chunks.push(chunk);
       return;
     }
     if (this.#overLimitFails) {
@@ -257,7 +259,9 @@ export class GuardedSend implements Handler, PostAnswer {
       return;
     }
     // Nobody parses this body: keep its beginning, let the rest go.
-    this.#chunks.push(chunk.subarray(0, this.#keepLimit - this.#length));
+    const head = chunk.subarray(0, this.#keepLimit - this.#length);
+    if (this.#chunks === undefined) this.#chunks = [head];
+    else this.#chunks.push(head);
     this.#length = this.#keepLimit;
     this.truncated = true;
     this.#finish();
@@ -289,21 +293,25 @@ export class GuardedSend implements Handler, PostAnswer {
     const length = this.#length;
     this.#metrics.bytesReceived(length);
     this.bytes =
-      chunks.length === 1
-        ? (chunks[0] as Buffer)
-        : chunks.length === 0
-          ? EMPTY
+      chunks === undefined
+        ? EMPTY
+        : chunks.length === 1
+          ? (chunks[0] as Buffer)
           : Buffer.concat(chunks, length);
-    this.#chunks = [];
+    this.#chunks = undefined;
     this.#settle(undefined);
   }
 
   #settle(error: Error | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (error === undefined) this.#resolve(this);
-    else if (this.#aborted && error === this.#reason) this.#reject(error);
-    else this.#reject(toTransportError(error, `POST ${this.#target.path} failed`));
+    if (error !== undefined) {
+      this.#error =
+        this.#aborted && error === this.#reason
+          ? error
+          : toTransportError(error, `POST ${this.#target.path} failed`);
+    }
+    tellLater(this);
   }
 
   // The abort guard.
@@ -314,11 +322,20 @@ export class GuardedSend implements Handler, PostAnswer {
     else this.#cancelQueued = cancel;
   };
 
-  #onSourceAbort = (): void => {
+  /**
+   * With 'caller' as the source: the caller aborts the request (a no-op once its answer
+   * ended or broke, as an unsubscribed listener would be).
+   */
+  abort(reason: unknown): void {
+    if (!this.#subscribed) return;
     this.#subscribed = false;
+    this.#abort(reason);
+  }
+
+  #abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#reason = abortError((this.#source as { reason?: unknown }).reason);
+    this.#reason = abortError(reason);
     if (this.#phase === 'sending') {
       this.#holdAbort();
       return;
@@ -331,7 +348,7 @@ export class GuardedSend implements Handler, PostAnswer {
     const cancel = this.#cancelQueued;
     this.#cancelQueued = undefined;
     cancel?.(this.#reason);
-  };
+  }
 
   /**
    * An abort while the body may be going out: passed on at once when the HTTP/2 stream has
@@ -366,21 +383,16 @@ export class GuardedSend implements Handler, PostAnswer {
   #unsubscribe(): void {
     if (!this.#subscribed) return;
     this.#subscribed = false;
-    unsubscribe(this.#source as AbortEmitter | AbortSignal, this.#onSourceAbort);
+    const source = this.#source;
+    const onAbort = this.#onSignalAbort;
+    if (onAbort !== undefined && source !== 'caller') {
+      this.#onSignalAbort = undefined;
+      source?.removeEventListener('abort', onAbort);
+    }
   }
 }
 
 /** What an abort rejects with: the source's reason when it is an Error. */
 function abortError(reason: unknown): Error {
   return reason instanceof Error ? reason : new AbortedError({ cause: reason });
-}
-
-function subscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
-  if ('addEventListener' in source) source.addEventListener('abort', listener, { once: true });
-  else source.once('abort', listener);
-}
-
-function unsubscribe(source: AbortEmitter | AbortSignal, listener: () => void): void {
-  if ('removeEventListener' in source) source.removeEventListener('abort', listener);
-  else source.removeListener('abort', listener);
 }

@@ -2,6 +2,8 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientHttp2Stream } from 'node:http2';
 
 const GUARDED = Symbol('mcp.http2.guarded-socket');
+/** On a session: whether its socket is one of ours, found for its first stream. */
+const OURS = Symbol('mcp.http2.guarded-session');
 let watching = false;
 
 function noop(): void {}
@@ -26,12 +28,19 @@ export function guardHttp2Streams(socket: object): void {
 
 function onStreamCreated(message: unknown): void {
   const { stream } = message as { stream: ClientHttp2Stream };
-  let ours = false;
-  try {
-    // `session.socket` is node's proxy to the socket: a symbol read reaches the socket itself.
-    ours = (stream.session?.socket as unknown as Record<symbol, unknown>)?.[GUARDED] === true;
-  } catch {
-    // A session without a socket any more: nothing to guard.
+  const session = stream.session as unknown as Record<symbol, unknown> | undefined;
+  if (session === undefined) return;
+  let ours = session[OURS];
+  if (ours === undefined) {
+    ours = false;
+    try {
+      // `session.socket` is node's proxy to the socket: a symbol read reaches the socket itself.
+      ours = (stream.session?.socket as unknown as Record<symbol, unknown>)?.[GUARDED] === true;
+      // Known for the session's later streams (its socket never changes): no proxy read each.
+      session[OURS] = ours;
+    } catch {
+      // A session without a socket any more: nothing to guard.
+    }
   }
-  if (ours) stream.on('error', noop);
+  if (ours === true) stream.on('error', noop);
 }
