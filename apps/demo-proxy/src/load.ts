@@ -7,6 +7,7 @@
  *   node src/load.ts --url http://127.0.0.1:8080/example/mcp --sessions 50 --requests 1000 --concurrency 100
  */
 import { parseArgs } from 'node:util';
+import { initializeMessage } from '@mcp/test-fixtures';
 import { Agent, request } from 'undici';
 import { scriptArgs } from './cli-args.ts';
 
@@ -90,16 +91,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   /** Opens one session; a failed initialize counts as an error and leaves the session out. */
   async function openSession(): Promise<string | undefined> {
     try {
-      const init = await post({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
+      const init = await post(
+        initializeMessage({
           protocolVersion: PROTOCOL_VERSION,
-          capabilities: {},
           clientInfo: { name: 'demo-proxy-load', version: '1.0.0' },
-        },
-      });
+        }),
+      );
       const id = init.headers['mcp-session-id'];
       if (init.status !== 200 || typeof id !== 'string') {
         countError(`initialize: HTTP ${init.status}`);

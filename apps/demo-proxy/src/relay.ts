@@ -116,16 +116,21 @@ export class RequestRelay {
       return Promise.reject(new AbortedError({ cause: new RelayAbort('client-gone') }));
     }
     const { limits } = this.#ctx.config;
-    return this.#session.connection.request(request, {
-      signal: this.#controller.signal,
-      timeoutMs: limits.requestTimeoutMs,
-      resetTimeoutOnProgress: true,
-      maxTotalTimeoutMs: limits.maxTotalTimeoutMs,
-      onMessage: this.#onMessage,
-      headers: this.#upstreamHeaders,
-      // The response goes to the client unchanged (same id): relay its bytes.
-      keepRawResponse: true,
-    });
+    try {
+      return this.#session.connection.request(request, {
+        signal: this.#controller.signal,
+        timeoutMs: limits.requestTimeoutMs,
+        resetTimeoutOnProgress: true,
+        maxTotalTimeoutMs: limits.maxTotalTimeoutMs,
+        onMessage: this.#onMessage,
+        headers: this.#upstreamHeaders,
+        // The response goes to the client unchanged (same id): relay its bytes.
+        keepRawResponse: true,
+      });
+    } catch (error) {
+      // A connection that throws instead of rejecting still ends in failed() and finish().
+      return Promise.reject(error);
+    }
   }
 
   /** Sends the upstream's response downstream. */
