@@ -71,7 +71,8 @@ export const SessionsConfigSchema = z.strictObject({
     .default('authorization'),
   /**
    * Sessions one client may hold (a client is its binding header's value, or its IP address
-   * when it sends none); past it initialize gets 429.
+   * when it sends none). At the quota, a session the client has left (its GET stream closed,
+   * nothing sent since) is ended to make room; when there is none, initialize gets 429.
    */
   maxSessionsPerClient: z.number().int().positive().default(64),
   /**

@@ -55,6 +55,7 @@ export class ProxyMetrics {
   readonly upstreamBusy: Counter<'upstream' | 'limit' | 'reason'>;
   readonly edgeLimits: Counter<'limit'>;
   readonly sessionRejections: Counter<'reason'>;
+  readonly sessionsReclaimed: Counter<'upstream'>;
 
   constructor(transportStats: () => readonly OriginTransportStats[]) {
     const registers = [this.registry];
@@ -88,6 +89,12 @@ export class ProxyMetrics {
       name: 'mcp_proxy_session_rejections_total',
       help: 'Session requests refused for who sent them: client_quota, credentials, stream_open, replay_refused.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.sessionsReclaimed = new Counter({
+      name: 'mcp_proxy_sessions_reclaimed_total',
+      help: "Sessions ended to make room at their client's quota: ones the client had left (GET stream closed, unused since).",
+      labelNames: ['upstream'],
       registers,
     });
     new Gauge({

@@ -49,6 +49,15 @@ export function checkClientQuota(
   log: Logger,
 ): Rejection | undefined {
   if (!ctx.sessions.atClientLimit(client)) return undefined;
+  const reclaimed = ctx.sessions.reclaimLeftBy(client);
+  if (reclaimed !== undefined) {
+    ctx.metrics.sessionsReclaimed.inc({ upstream: reclaimed.upstream.name });
+    log.info(
+      { client: client.key, upstream: reclaimed.upstream.name },
+      'client at its session quota: ended the least recently used session it had left',
+    );
+    return undefined;
+  }
   refused(ctx, log, 'client_quota', client, 'client is at its session quota');
   return {
     status: 429,

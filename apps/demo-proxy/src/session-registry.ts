@@ -19,6 +19,8 @@ export class ProxySession {
   readonly inFlight = new Map<JsonRpcId, AbortController>();
   /** The open GET stream, if any. */
   serverStream: EventStream | undefined;
+  /** When the client last closed its GET stream (`performance.now()`), if it ever did. */
+  streamClosedAt: number | undefined;
   /** The upstream GET stream, open while the client's is. */
   readonly upstreamStream: UpstreamStreamFollower;
   /** The Authorization it was created with (forwarded only where the upstream allows). */
@@ -186,6 +188,25 @@ export class SessionRegistry {
     this.#sessions.delete(session.id);
     session.id = id;
     this.#sessions.set(id, entry);
+  }
+
+  /**
+   * At `client`'s quota: ends its least recently used session that it has left (it closed its
+   * GET stream, as the SDK clients do on close without a DELETE, and has sent nothing since),
+   * as its idle limit would later. Returns it, or undefined when the client left none.
+   */
+  reclaimLeftBy(client: ClientIdentity): ProxySession | undefined {
+    let oldest: SessionEntry | undefined;
+    for (const entry of this.#sessions.values()) {
+      const { session } = entry;
+      if (session.owner.key !== client.key || session.busy) continue;
+      const closedAt = session.streamClosedAt;
+      if (closedAt === undefined || entry.lastUsed > closedAt) continue;
+      if (oldest === undefined || entry.lastUsed < oldest.lastUsed) oldest = entry;
+    }
+    if (oldest === undefined) return undefined;
+    void this.remove(oldest.session).catch(() => {});
+    return oldest.session;
   }
 
   /** Marks the session used now (its idle limits count from here). */

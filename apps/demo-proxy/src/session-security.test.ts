@@ -254,6 +254,49 @@ describe('sessions and credentials', () => {
     await openSession(endpoint, greedy);
   });
 
+  it('at its quota, ends the session a client left (GET stream closed, unused since) to make room', async () => {
+    harness = await startHarness({}, { sessions: { maxSessionsPerClient: 2 } });
+    const { endpoint } = harness;
+    const token = { authorization: 'Bearer leaves' };
+    const left = await openSession(endpoint, token);
+    const kept = await openSession(endpoint, token);
+    // As an SDK client closes without DELETE: its GET stream ends, nothing more is sent.
+    const stream = await openStream(endpoint, left, token);
+    expect(stream.status).toBe(200);
+    stream.close();
+    const { sessions } = harness.proxy.context;
+    await expect
+      .poll(() => sessions.peek(left, 'example')?.streamClosedAt, {
+        message: 'the proxy did not see the stream close',
+      })
+      .toBeDefined();
+    const third = await call(endpoint, { headers: { ...MCP_HEADERS, ...token }, body: INITIALIZE });
+    expect(third.status).toBe(200);
+    expect(
+      await metricValue(
+        harness.proxy.url,
+        'mcp_proxy_sessions_reclaimed_total',
+        'upstream="example"',
+      ),
+    ).toBe(1);
+    const onLeft = await call(endpoint, {
+      headers: { ...MCP_HEADERS, ...token, 'mcp-session-id': left },
+      body: LIST,
+    });
+    expect(onLeft.status).toBe(404);
+    const onKept = await call(endpoint, {
+      headers: { ...MCP_HEADERS, ...token, 'mcp-session-id': kept },
+      body: LIST,
+    });
+    expect(onKept.status).toBe(200);
+    // The other two are in use or never left: the next one is refused.
+    const fourth = await call(endpoint, {
+      headers: { ...MCP_HEADERS, ...token },
+      body: INITIALIZE,
+    });
+    expect(fourth.status).toBe(429);
+  });
+
   it('ends a session whose GET stream stays open once the stream limit has passed', async () => {
     harness = await startHarness(
       {},

@@ -66,6 +66,8 @@ export async function handleGet(
   if (refusal || clientGone(res)) {
     if (!session.streaming) session.upstreamStream.clientClosed();
     if (refusal) sendRejection(res, refusal);
+    // It went away with its stream before the stream was opened: it left all the same.
+    else if (!session.streaming) session.streamClosedAt = performance.now();
     return;
   }
 
@@ -87,6 +89,7 @@ export async function handleGet(
   res.once('close', () => {
     if (session.serverStream !== stream) return; // replaced by a newer GET
     session.serverStream = undefined;
+    session.streamClosedAt = performance.now();
     session.upstreamStream.clientClosed();
   });
   // The upstream session ended under the stream: so does the client's stream, and its
